@@ -1,0 +1,102 @@
+/**
+ * @file result.h
+ * @brief What one run produces: sampled series, event log, statistics,
+ *        status and metrics. Plain data, shared by the solver (which fills
+ *        it) and the writer (which stores it); neither knows the other.
+ */
+#ifndef VENOSIM_RESULT_H
+#define VENOSIM_RESULT_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One sampled quantity: n_samples rows x n_columns, row-major. */
+typedef struct {
+  char *name;           /**< dataset name: "pressure", "volume", "flow" */
+  char *unit;           /**< "mmHg", "mL", "mL/s" */
+  char *description;    /**< one sentence for the file's readers */
+  size_t n_columns;
+  char **column_names;  /**< one per column (owned) */
+  double *data;         /**< n_samples * n_columns (owned) */
+} vs_series;
+
+/** A line of the event log. */
+typedef struct {
+  double time_s;
+  char kind[32];     /**< "start", "breakpoint", "warning", "end", "fail" */
+  char message[224];
+} vs_event;
+
+/** CVODE's counters and the cost of a run. */
+typedef struct {
+  long steps;
+  long rhs_evals;
+  long jac_evals;
+  long lin_setups;
+  long error_test_fails;
+  long nonlin_iters;
+  long nonlin_conv_fails;
+  int last_order;
+  double last_step_s;
+  double wall_time_s;
+  long n_states;
+  long jac_nonzeros;
+  char linear_solver[16]; /**< "dense" or "klu" */
+} vs_solver_stats;
+
+typedef enum {
+  VS_RUN_PENDING = 0,
+  VS_RUN_OK = 1,
+  VS_RUN_FAILED = 2
+} vs_run_status;
+
+typedef struct {
+  char *name;             /**< run name (unique in a file) */
+  vs_run_status status;
+  char message[512];      /**< why it failed, or "" */
+  size_t n_samples;
+  double *time;           /**< n_samples output times, s (owned) */
+  size_t n_series;
+  vs_series *series;      /**< owned */
+  size_t n_events, cap_events;
+  vs_event *events;       /**< owned */
+  vs_solver_stats stats;
+  size_t n_metrics;
+  double *metrics;        /**< aligned with the metric table (NaN: n/a) */
+} vs_run_result;
+
+/** Zero-initialised result with the given name (copied). */
+int vs_result_create(vs_run_result **r, const char *name);
+void vs_result_free(vs_run_result **r);
+
+/** Allocate `n_samples` rows for a new series (NaN-filled); returns it or
+ *  NULL (out of memory). Column names are copied. The pointer is valid only
+ *  until the next series is added (the array may move). */
+vs_series *vs_result_add_series(vs_run_result *r, const char *name,
+                                const char *unit, const char *description,
+                                size_t n_columns, const char *const *columns);
+/** Allocate the time column for n_samples (call before adding series). */
+int vs_result_set_samples(vs_run_result *r, size_t n_samples);
+/** Series by name, or NULL. */
+const vs_series *vs_result_series(const vs_run_result *r, const char *name);
+/** Append a formatted event (silently drops when out of memory). */
+void vs_result_event(vs_run_result *r, double t_s, const char *kind,
+                     const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/** Mark the run failed with a formatted message (the first one is kept). */
+void vs_result_fail(vs_run_result *r, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VENOSIM_RESULT_H */

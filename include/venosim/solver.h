@@ -1,0 +1,112 @@
+/**
+ * @file solver.h
+ * @brief The ODE system of a network and its integration with CVODE.
+ *
+ * State vector y (DESIGN.md: volumes, flows):
+ *
+ *     [ V_c  for each compartment c        mL
+ *       Q_k  for each inertial link k      mL/s   (L_k > 0)
+ *       W_b  for each boundary branch b    mL     (cumulative inflow) ]
+ *
+ *     dV_c/dt = sum of link flows into c - out of c + sources into c
+ *     dQ_k/dt = (dp_eff - R Q - B |Q| Q) / L           (network.h)
+ *     dW_b/dt = flow entering the network through b
+ *
+ * Boundary branches are links touching a pressure node and flow sources;
+ * W makes sum(V) - sum(W) an exact linear invariant of the discrete BDF
+ * solution (mass balance to round-off) and gives the volume each boundary
+ * has delivered. The Jacobian is analytic and assembled once through a fixed
+ * sparsity pattern, then copied into a dense or a compressed-sparse-column
+ * matrix: both linear solvers see bit-identical values.
+ *
+ * CVODE: BDF, Newton, dense LU (SUNDIALS) for small systems and KLU for
+ * large ones (automatic above `dense_max_states`, or forced); per-kind
+ * absolute tolerances; maximum order and step; stop times at every
+ * breakpoint of the forcing; output on a fixed grid.
+ */
+#ifndef VENOSIM_SOLVER_H
+#define VENOSIM_SOLVER_H
+
+#include <stddef.h>
+
+#include "venosim/network.h"
+#include "venosim/result.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  VS_LINSOL_AUTO = 0,
+  VS_LINSOL_DENSE,
+  VS_LINSOL_KLU
+} vs_linsol_kind;
+
+typedef struct {
+  double t_end_s;         /**< end of the simulation, s (> 0) */
+  double output_dt_s;     /**< output grid spacing, s (> 0) */
+  double rtol;            /**< relative tolerance */
+  double atol_volume_ml;  /**< absolute tolerance on volumes, mL */
+  double atol_flow_ml_s;  /**< absolute tolerance on flows, mL/s */
+  double max_step_s;      /**< largest step, s (0: no limit) */
+  double initial_step_s;  /**< first step, s (0: CVODE's estimate) */
+  int max_order;          /**< BDF order limit, 1..5 */
+  long max_steps;         /**< steps allowed between two outputs */
+  vs_linsol_kind linear_solver;
+  long dense_max_states;  /**< AUTO picks dense up to this many states */
+} vs_solver_options;
+
+/** Defaults: t_end 10 s, output 0.01 s, rtol 1e-6, atol 1e-6 mL and
+ *  1e-6 mL/s, max_step 0.05 s, order 5, 100000 steps, AUTO with dense up to
+ *  100 states. */
+vs_solver_options vs_solver_options_default(void);
+/** Checks ranges; 0 or VS_EINVAL with the offending option in msg. */
+int vs_solver_options_validate(const vs_solver_options *o, char *msg,
+                               size_t msglen);
+
+/** The assembled ODE system (opaque). */
+typedef struct vs_system vs_system;
+
+/** Build the system of a validated network (the network must outlive it). */
+int vs_system_create(const vs_network *net, vs_system **sys, char *msg,
+                     size_t msglen);
+void vs_system_free(vs_system **sys);
+
+size_t vs_system_state_count(const vs_system *sys);
+/** Number of structural non-zeros of the Jacobian (diagonal included). */
+size_t vs_system_jacobian_nonzeros(const vs_system *sys);
+
+/** Initial state from each compartment's initial pressure at t. */
+int vs_system_initial_state(const vs_system *sys, double t, double *y);
+/** ydot = f(t, y). Returns 0, or VS_ENONFINITE for a non-physical state
+ *  (a tube-law volume <= 0, a non-finite value). */
+int vs_system_rhs(const vs_system *sys, double t, const double *y,
+                  double *ydot);
+/** Jacobian df/dy at (t, y), written densely into jac (n*n, column-major:
+ *  jac[i + j*n] = df_i/dy_j). For tests and small systems. */
+int vs_system_jacobian_dense(const vs_system *sys, double t, const double *y,
+                             double *jac);
+/** Pressures (mmHg) of all nodes: compartments, then pressure nodes. */
+int vs_system_pressures(const vs_system *sys, double t, const double *y,
+                        double *p);
+/** Flows (mL/s) of all branches: links, then flow sources. */
+int vs_system_flows(const vs_system *sys, double t, const double *y,
+                    double *q);
+/** Next forcing breakpoint strictly after t (1 if any). */
+int vs_system_next_breakpoint(const vs_system *sys, double t, double *t_next);
+/** Name of state i, e.g. "V[calf]", "Q[femoral]", "W[inflow]". */
+const char *vs_system_state_name(const vs_system *sys, size_t i);
+
+/** Integrate from t = 0 to t_end and fill `res`: time; series "pressure"
+ *  (nodes), "volume" (compartments), "flow" (branches), "boundary_volume"
+ *  (cumulative inflow per boundary branch); events; statistics; status.
+ *  A solver failure is recorded in res (status VS_RUN_FAILED, message) and
+ *  also returned (VS_ESOLVER / VS_ENONFINITE); the samples taken before the
+ *  failure are kept. */
+int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
+                 vs_run_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VENOSIM_SOLVER_H */

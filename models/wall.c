@@ -1,0 +1,118 @@
+/* Pressure-volume laws of compartment walls (wall.h). */
+#include "venosim/wall.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "venosim/error.h"
+
+/* Shapiro's exponents for veins (Mueller & Toro 2014). */
+#define VS_TUBE_LAW_DEFAULT_M 10.0
+#define VS_TUBE_LAW_DEFAULT_N (-1.5)
+
+vs_wall vs_wall_linear(double compliance_ml_mmhg, double v0_ml) {
+  vs_wall w;
+  memset(&w, 0, sizeof w);
+  w.kind = VS_WALL_LINEAR;
+  w.compliance_ml_mmhg = compliance_ml_mmhg;
+  w.v0_ml = v0_ml;
+  return w;
+}
+
+vs_wall vs_wall_tube_law(double k_mmhg, double area0_cm2, double length_cm) {
+  vs_wall w;
+  memset(&w, 0, sizeof w);
+  w.kind = VS_WALL_TUBE_LAW;
+  w.k_mmhg = k_mmhg;
+  w.area0_cm2 = area0_cm2;
+  w.length_cm = length_cm;
+  w.m = VS_TUBE_LAW_DEFAULT_M;
+  w.n = VS_TUBE_LAW_DEFAULT_N;
+  return w;
+}
+
+double vs_wall_reference_volume(const vs_wall *w) {
+  return w->kind == VS_WALL_LINEAR ? w->v0_ml : w->area0_cm2 * w->length_cm;
+}
+
+double vs_wall_pressure(const vs_wall *w, double v_ml, double *dp_dv) {
+  if (w->kind == VS_WALL_LINEAR) {
+    if (dp_dv) *dp_dv = 1.0 / w->compliance_ml_mmhg;
+    return (v_ml - w->v0_ml) / w->compliance_ml_mmhg;
+  }
+  double vref = w->area0_cm2 * w->length_cm;
+  double alpha = v_ml / vref;
+  double am = pow(alpha, w->m), an = pow(alpha, w->n);
+  if (dp_dv) *dp_dv = w->k_mmhg * (w->m * am - w->n * an) / (alpha * vref);
+  return w->k_mmhg * (am - an);
+}
+
+int vs_wall_volume(const vs_wall *w, double p_tm_mmhg, double *v_ml) {
+  char msg[128];
+  if (!w || !v_ml || !isfinite(p_tm_mmhg) ||
+      vs_wall_validate(w, msg, sizeof msg) != VS_OK)
+    return VS_EINVAL;
+  if (w->kind == VS_WALL_LINEAR) {
+    *v_ml = w->v0_ml + w->compliance_ml_mmhg * p_tm_mmhg;
+    return VS_OK;
+  }
+  /* p/K = alpha^m - alpha^n is monotone in x = log(alpha): Newton in x from
+   * the branch that dominates (distension for p > 0, collapse for p < 0),
+   * safeguarded by bisection on a bracket. */
+  double target = p_tm_mmhg / w->k_mmhg;
+  double x = 0.0;
+  if (target > 0) x = log1p(target) / w->m;
+  if (target < 0) x = log1p(-target) / w->n;
+  double lo = -50.0, hi = 50.0;
+  for (int it = 0; it < 200; ++it) {
+    double am = exp(w->m * x), an = exp(w->n * x);
+    double f = am - an - target;
+    if (f == 0.0) break;
+    if (f > 0)
+      hi = x;
+    else
+      lo = x;
+    double df = w->m * am - w->n * an;
+    double step = f / df;
+    double xn = x - step;
+    if (!(xn > lo && xn < hi)) xn = 0.5 * (lo + hi);
+    if (fabs(xn - x) < 1e-15 * (1.0 + fabs(x))) {
+      x = xn;
+      break;
+    }
+    x = xn;
+  }
+  *v_ml = exp(x) * w->area0_cm2 * w->length_cm;
+  return VS_OK;
+}
+
+int vs_wall_validate(const vs_wall *w, char *msg, unsigned long msglen) {
+  if (w->kind == VS_WALL_LINEAR) {
+    if (!(w->compliance_ml_mmhg > 0) || !isfinite(w->compliance_ml_mmhg)) {
+      snprintf(msg, msglen, "compliance must be positive and finite");
+      return VS_EINVAL;
+    }
+    if (!(w->v0_ml >= 0) || !isfinite(w->v0_ml)) {
+      snprintf(msg, msglen, "unstressed volume must be >= 0 and finite");
+      return VS_EINVAL;
+    }
+    return VS_OK;
+  }
+  if (w->kind != VS_WALL_TUBE_LAW) {
+    snprintf(msg, msglen, "unknown wall law");
+    return VS_EINVAL;
+  }
+  if (!(w->k_mmhg > 0) || !isfinite(w->k_mmhg) || !(w->area0_cm2 > 0) ||
+      !isfinite(w->area0_cm2) || !(w->length_cm > 0) ||
+      !isfinite(w->length_cm)) {
+    snprintf(msg, msglen,
+             "tube law needs positive, finite stiffness, area and length");
+    return VS_EINVAL;
+  }
+  if (!(w->m > 0) || !(w->n < 0) || !isfinite(w->m) || !isfinite(w->n)) {
+    snprintf(msg, msglen, "tube law needs exponents m > 0 and n < 0");
+    return VS_EINVAL;
+  }
+  return VS_OK;
+}

@@ -1,0 +1,488 @@
+/* The ODE system of a network: state layout, right-hand side and analytic
+ * Jacobian (solver.h). One system per run; its scratch arrays make it
+ * single-threaded, which is what the runner gives it. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "network_internal.h"
+#include "system_internal.h"
+#include "venosim/error.h"
+#include "venosim/segment.h"
+#include "venosim/units.h"
+
+/* ---- Jacobian accumulation through a fixed pattern ----------------------
+ * The Jacobian routine calls jac_add(row, col, value) in the same order on
+ * every call, whatever the values. A first pass in PATTERN mode records the
+ * (row, col) of each call; the pairs are sorted into compressed-sparse-
+ * column order and each call is given its slot. Later passes add values
+ * into vals[slot[call]]. Dense and KLU matrices are filled from the same
+ * vals, so both linear solvers see identical numbers. */
+
+static void jac_add(vs_jac_acc *J, size_t row, size_t col, double v) {
+  size_t c = J->count++;
+  if (J->mode == VS_JAC_PATTERN) {
+    J->rows[c] = row;
+    J->cols[c] = col;
+  } else {
+    J->vals[J->slot[c]] += v;
+  }
+}
+
+typedef struct {
+  size_t row, col, call;
+} jac_entry;
+
+static int cmp_entry(const void *pa, const void *pb) {
+  const jac_entry *a = pa, *b = pb;
+  if (a->col != b->col) return a->col < b->col ? -1 : 1;
+  if (a->row != b->row) return a->row < b->row ? -1 : 1;
+  return (a->call > b->call) - (a->call < b->call);
+}
+
+/* ---- state layout -------------------------------------------------------- */
+
+size_t vs_system_state_count(const vs_system *sys) { return sys->n_state; }
+size_t vs_system_jacobian_nonzeros(const vs_system *sys) { return sys->nnz; }
+const char *vs_system_state_name(const vs_system *sys, size_t i) {
+  return i < sys->n_state ? sys->state_names[i] : NULL;
+}
+
+/* Pressures of all nodes and dp/dV of compartments at (t, y). Returns
+ * VS_ENONFINITE for a tube-law volume <= 0 or a non-finite pressure. */
+static int node_pressures(const vs_system *sys, double t, const double *y,
+                          double *p, double *dpdv) {
+  const vs_network *net = sys->net;
+  for (size_t c = 0; c < net->n_comp; ++c) {
+    const vs_compartment_spec *cs = &net->comp[c];
+    if (!isfinite(y[c]) || (cs->wall.kind == VS_WALL_TUBE_LAW && y[c] <= 0))
+      return VS_ENONFINITE;
+    p[c] = vs_waveform_eval(&cs->p_ext, t) +
+           vs_wall_pressure(&cs->wall, y[c], &dpdv[c]);
+    if (!isfinite(p[c])) return VS_ENONFINITE;
+  }
+  for (size_t i = 0; i < net->n_pnode; ++i)
+    p[net->n_comp + i] = vs_waveform_eval(&net->pnode[i].pressure, t);
+  return VS_OK;
+}
+
+/* Hydrostatic gradient, mmHg per cm of height, at time t. */
+static double hydrostatic_gradient(const vs_system *sys, double t) {
+  const vs_network *net = sys->net;
+  double tilt = vs_waveform_eval(&net->tilt_deg, t) * VS_PI / 180.0;
+  return net->density_g_cm3 * VS_GRAVITY_CM_S2 * sin(tilt) /
+         VS_DYN_CM2_PER_MMHG;
+}
+
+/* Resistance of link k at state y, and dR/dV of its two ends (0 for an end
+ * that is not a tube-law compartment). */
+static double link_resistance(const vs_system *sys, const vs_link_model *lk,
+                              const double *y, double dr_dv[2]) {
+  dr_dv[0] = dr_dv[1] = 0.0;
+  if (!lk->collapsible) return lk->r_const + lk->r_pois0;
+  /* alpha: mean area ratio of the tube-law ends. */
+  double alpha = 0.0;
+  for (int e = 0; e < 2; ++e)
+    if (lk->tube_end[e]) alpha += y[lk->comp[e]] / lk->vref[e];
+  alpha /= lk->n_tube_ends;
+  double df;
+  double f = vs_segment_collapse_factor(alpha, &df);
+  for (int e = 0; e < 2; ++e)
+    if (lk->tube_end[e])
+      dr_dv[e] = lk->r_pois0 * df / (lk->n_tube_ends * lk->vref[e]);
+  (void)sys;
+  return lk->r_const + lk->r_pois0 * f;
+}
+
+/* Flow of an algebraic link: the root of dp = R Q + B |Q| Q, written so it
+ * stays accurate for small dp; *g = dQ/d(dp) = 1 / (R + 2 B |Q|). */
+static double algebraic_flow(double dp, double r, double b, double *g) {
+  double q = 2.0 * dp / (r + sqrt(r * r + 4.0 * b * fabs(dp)));
+  *g = 1.0 / (r + 2.0 * b * fabs(q));
+  return q;
+}
+
+int vs_system_pressures(const vs_system *sys, double t, const double *y,
+                        double *p) {
+  return node_pressures(sys, t, y, p, sys->dpdv);
+}
+
+/* Evaluate every link's flow (and optionally the Jacobian terms). This is
+ * the single place where link physics meets the state. */
+static int eval_links(const vs_system *sys, double t, const double *y,
+                      double *q, double *dqdt) {
+  const vs_network *net = sys->net;
+  int rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
+  if (rc) return rc;
+  double gh = hydrostatic_gradient(sys, t);
+  for (size_t k = 0; k < net->n_link; ++k) {
+    const vs_link_model *lk = &sys->links[k];
+    double dr[2];
+    double r = link_resistance(sys, lk, y, dr);
+    double dp = sys->p[lk->node[0]] - sys->p[lk->node[1]] +
+                gh * (lk->height[0] - lk->height[1]);
+    if (lk->state >= 0) {
+      double qk = y[lk->state];
+      q[k] = qk;
+      if (dqdt) dqdt[k] = (dp - r * qk - lk->b * fabs(qk) * qk) / lk->l;
+    } else {
+      double g;
+      q[k] = algebraic_flow(dp, r, lk->b, &g);
+    }
+    if (!isfinite(q[k])) return VS_ENONFINITE;
+  }
+  return VS_OK;
+}
+
+int vs_system_flows(const vs_system *sys, double t, const double *y,
+                    double *q) {
+  const vs_network *net = sys->net;
+  int rc = eval_links(sys, t, y, q, NULL);
+  if (rc) return rc;
+  for (size_t s = 0; s < net->n_src; ++s)
+    q[net->n_link + s] = vs_waveform_eval(&net->src[s].flow, t);
+  return VS_OK;
+}
+
+int vs_system_rhs(const vs_system *sys, double t, const double *y,
+                  double *ydot) {
+  const vs_network *net = sys->net;
+  double *q = sys->q, *dqdt = sys->dqdt;
+  int rc = eval_links(sys, t, y, q, dqdt);
+  if (rc) return rc;
+  memset(ydot, 0, sys->n_state * sizeof *ydot);
+  for (size_t k = 0; k < net->n_link; ++k) {
+    const vs_link_model *lk = &sys->links[k];
+    if (lk->comp[0] >= 0) ydot[lk->comp[0]] -= q[k];
+    if (lk->comp[1] >= 0) ydot[lk->comp[1]] += q[k];
+    if (lk->state >= 0) ydot[lk->state] = dqdt[k];
+    if (lk->boundary >= 0) ydot[lk->boundary] = lk->inflow_sign * q[k];
+  }
+  for (size_t s = 0; s < net->n_src; ++s) {
+    double qs = vs_waveform_eval(&net->src[s].flow, t);
+    ydot[net->src_node[s]] += qs;
+    ydot[sys->src_boundary[s]] = qs;
+  }
+  for (size_t i = 0; i < sys->n_state; ++i)
+    if (!isfinite(ydot[i])) return VS_ENONFINITE;
+  return VS_OK;
+}
+
+/* All Jacobian contributions, in a fixed order (see jac_add). */
+static int jacobian_pass(const vs_system *sys, double t, const double *y,
+                         vs_jac_acc *J) {
+  const vs_network *net = sys->net;
+  int rc = VS_OK;
+  if (J->mode == VS_JAC_VALUES) {
+    rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
+    if (rc) return rc;
+  }
+  double gh = J->mode == VS_JAC_VALUES ? hydrostatic_gradient(sys, t) : 0.0;
+  J->count = 0;
+  /* Structural diagonal, so I - gamma J always has its pivots in place. */
+  for (size_t i = 0; i < sys->n_state; ++i) jac_add(J, i, i, 0.0);
+  for (size_t k = 0; k < net->n_link; ++k) {
+    const vs_link_model *lk = &sys->links[k];
+    double dr[2] = {0.0, 0.0}, r = 0.0, dp = 0.0;
+    double dpdv[2] = {0.0, 0.0};
+    if (J->mode == VS_JAC_VALUES) {
+      r = link_resistance(sys, lk, y, dr);
+      dp = sys->p[lk->node[0]] - sys->p[lk->node[1]] +
+           gh * (lk->height[0] - lk->height[1]);
+      for (int e = 0; e < 2; ++e)
+        if (lk->comp[e] >= 0) dpdv[e] = sys->dpdv[lk->comp[e]];
+    }
+    if (lk->state >= 0) {
+      /* L dQ/dt = dp - R Q - B|Q|Q */
+      size_t s = (size_t)lk->state;
+      double qk = J->mode == VS_JAC_VALUES ? y[s] : 0.0;
+      jac_add(J, s, s, -(r + 2.0 * lk->b * fabs(qk)) / lk->l);
+      for (int e = 0; e < 2; ++e) {
+        if (lk->comp[e] < 0) continue;
+        double sign = e == 0 ? 1.0 : -1.0;
+        jac_add(J, s, (size_t)lk->comp[e],
+                (sign * dpdv[e] - qk * dr[e]) / lk->l);
+      }
+      /* dV/dt and dW/dt are linear in Q. */
+      if (lk->comp[0] >= 0) jac_add(J, (size_t)lk->comp[0], s, -1.0);
+      if (lk->comp[1] >= 0) jac_add(J, (size_t)lk->comp[1], s, 1.0);
+      if (lk->boundary >= 0)
+        jac_add(J, (size_t)lk->boundary, s, lk->inflow_sign);
+    } else {
+      /* Q = Q(dp, R): dQ/dV_e = G (+-dp_e/dV_e) - Q G dR/dV_e */
+      double g = 0.0, qk = 0.0;
+      if (J->mode == VS_JAC_VALUES) qk = algebraic_flow(dp, r, lk->b, &g);
+      for (int e = 0; e < 2; ++e) {
+        if (lk->comp[e] < 0) continue;
+        double sign = e == 0 ? 1.0 : -1.0;
+        double dq = g * (sign * dpdv[e] - qk * dr[e]);
+        size_t col = (size_t)lk->comp[e];
+        if (lk->comp[0] >= 0) jac_add(J, (size_t)lk->comp[0], col, -dq);
+        if (lk->comp[1] >= 0) jac_add(J, (size_t)lk->comp[1], col, dq);
+        if (lk->boundary >= 0)
+          jac_add(J, (size_t)lk->boundary, col, lk->inflow_sign * dq);
+      }
+    }
+  }
+  return VS_OK;
+}
+
+int vs_system_jacobian_values(const vs_system *sys, double t, const double *y,
+                              double *vals) {
+  vs_jac_acc J = {.mode = VS_JAC_VALUES, .slot = sys->jac_slot, .vals = vals};
+  memset(vals, 0, sys->nnz * sizeof *vals);
+  return jacobian_pass(sys, t, y, &J);
+}
+
+int vs_system_jacobian_dense(const vs_system *sys, double t, const double *y,
+                             double *jac) {
+  size_t n = sys->n_state;
+  int rc = vs_system_jacobian_values(sys, t, y, sys->jac_vals);
+  if (rc) return rc;
+  memset(jac, 0, n * n * sizeof *jac);
+  for (size_t j = 0; j < n; ++j)
+    for (size_t k = sys->jac_colptr[j]; k < sys->jac_colptr[j + 1]; ++k)
+      jac[sys->jac_rowidx[k] + j * n] = sys->jac_vals[k];
+  return VS_OK;
+}
+
+/* Record the pattern and build the CSC structure and the call -> slot map. */
+static int build_pattern(vs_system *sys) {
+  vs_jac_acc J = {.mode = VS_JAC_PATTERN};
+  /* Upper bound on calls: diagonal + per link at most 6 (inertial) or
+   * 2 ends x 3 rows (algebraic). */
+  size_t cap = sys->n_state + 6 * sys->net->n_link + 1;
+  int rc = VS_ENOMEM;
+  jac_entry *e = NULL;
+  J.rows = malloc(cap * sizeof *J.rows);
+  J.cols = malloc(cap * sizeof *J.cols);
+  if (!J.rows || !J.cols) goto done;
+  jacobian_pass(sys, 0.0, NULL, &J);
+  size_t ncall = J.count;
+  e = malloc(ncall * sizeof *e);
+  sys->jac_slot = malloc(ncall * sizeof *sys->jac_slot);
+  sys->jac_colptr = calloc(sys->n_state + 1, sizeof *sys->jac_colptr);
+  sys->jac_rowidx = malloc(ncall * sizeof *sys->jac_rowidx);
+  if (!e || !sys->jac_slot || !sys->jac_colptr || !sys->jac_rowidx) goto done;
+  for (size_t c = 0; c < ncall; ++c)
+    e[c] = (jac_entry){J.rows[c], J.cols[c], c};
+  qsort(e, ncall, sizeof *e, cmp_entry);
+  size_t nnz = 0;
+  for (size_t c = 0; c < ncall; ++c) {
+    if (c == 0 || e[c].row != e[c - 1].row || e[c].col != e[c - 1].col) {
+      sys->jac_rowidx[nnz] = e[c].row;
+      sys->jac_colptr[e[c].col + 1]++;
+      nnz++;
+    }
+    sys->jac_slot[e[c].call] = nnz - 1;
+  }
+  for (size_t j = 0; j < sys->n_state; ++j)
+    sys->jac_colptr[j + 1] += sys->jac_colptr[j];
+  sys->nnz = nnz;
+  sys->jac_vals = calloc(nnz, sizeof *sys->jac_vals);
+  rc = sys->jac_vals ? VS_OK : VS_ENOMEM;
+done:
+  free(J.rows);
+  free(J.cols);
+  free(e);
+  return rc;
+}
+
+/* ---- building ------------------------------------------------------------ */
+
+static int set_state_name(vs_system *sys, size_t i, const char *kind,
+                          const char *name) {
+  size_t len = strlen(kind) + strlen(name) + 3;
+  sys->state_names[i] = malloc(len);
+  if (!sys->state_names[i]) return VS_ENOMEM;
+  snprintf(sys->state_names[i], len, "%s[%s]", kind, name);
+  return VS_OK;
+}
+
+/* Turn link k's spec into its model: constant and geometric coefficients,
+ * the state it owns, its ends. */
+static int build_link(vs_system *sys, size_t k, size_t *next_state,
+                      char *msg, size_t msglen) {
+  const vs_network *net = sys->net;
+  const vs_link_spec *ls = &net->link[k];
+  vs_link_model *lk = &sys->links[k];
+  double rho = net->density_g_cm3, mu = net->viscosity_poise;
+  int ends[2] = {net->link_from[k], net->link_to[k]};
+  memset(lk, 0, sizeof *lk);
+  for (int e = 0; e < 2; ++e) {
+    size_t i = (size_t)ends[e];
+    lk->node[e] = ends[e];
+    lk->comp[e] = i < net->n_comp ? ends[e] : -1;
+    lk->height[e] = i < net->n_comp ? net->comp[i].height_cm
+                                    : net->pnode[i - net->n_comp].height_cm;
+  }
+  double a0 = VS_PI * ls->diameter_cm * ls->diameter_cm / 4.0;
+  lk->r_const = ls->resistance_mmhg_s_ml;
+  lk->l = ls->inertance_mmhg_s2_ml;
+  if (ls->poiseuille) lk->r_pois0 = vs_segment_resistance(mu, ls->length_cm, a0);
+  if (ls->geometric_inertance)
+    lk->l += vs_segment_inertance(rho, ls->length_cm, a0);
+  if (ls->has_stenosis) {
+    double rs, bs, lsn;
+    vs_stenosis_coefficients(&ls->stenosis, mu, rho, a0, &rs, &bs, &lsn);
+    lk->r_const += rs;
+    lk->b = bs;
+    lk->l += lsn;
+  }
+  if (ls->collapsible) {
+    lk->collapsible = 1;
+    for (int e = 0; e < 2; ++e) {
+      if (lk->comp[e] < 0) continue;
+      const vs_wall *w = &net->comp[lk->comp[e]].wall;
+      if (w->kind != VS_WALL_TUBE_LAW) continue;
+      lk->tube_end[e] = 1;
+      lk->vref[e] = vs_wall_reference_volume(w);
+      lk->n_tube_ends++;
+    }
+  }
+  if (lk->l <= 0 && lk->r_const + lk->r_pois0 <= 0) {
+    snprintf(msg, msglen,
+             "link '%s' has neither resistance nor inertance: its flow is "
+             "undetermined", ls->name);
+    return VS_ENETWORK;
+  }
+  lk->state = -1;
+  if (lk->l > 0) {
+    lk->state = (int)(*next_state)++;
+    int rc = set_state_name(sys, (size_t)lk->state, "Q", ls->name);
+    if (rc) return rc;
+  }
+  lk->boundary = -1;
+  /* A link touching a pressure node moves blood across the boundary. */
+  if (lk->comp[0] < 0 || lk->comp[1] < 0) lk->inflow_sign = lk->comp[0] < 0 ? 1.0 : -1.0;
+  return VS_OK;
+}
+
+int vs_system_create(const vs_network *net, vs_system **out, char *msg,
+                     size_t msglen) {
+  if (!net || !out) return VS_EINVAL;
+  *out = NULL;
+  if (!net->validated) {
+    snprintf(msg, msglen, "the network has not been validated");
+    return VS_ENETWORK;
+  }
+  vs_system *sys = calloc(1, sizeof *sys);
+  if (!sys) return VS_ENOMEM;
+  sys->net = net;
+  int rc = VS_ENOMEM;
+  size_t nn = net->n_comp + net->n_pnode;
+  size_t nb = net->n_link + net->n_src;
+  sys->links = calloc(net->n_link + 1, sizeof *sys->links);
+  sys->src_boundary = calloc(net->n_src + 1, sizeof *sys->src_boundary);
+  sys->p = calloc(nn, sizeof *sys->p);
+  sys->dpdv = calloc(nn, sizeof *sys->dpdv);
+  sys->q = calloc(nb + 1, sizeof *sys->q);
+  sys->dqdt = calloc(nb + 1, sizeof *sys->dqdt);
+  /* Upper bound on states: V + Q + W. */
+  size_t max_state = net->n_comp + 2 * net->n_link + net->n_src;
+  sys->state_names = calloc(max_state, sizeof *sys->state_names);
+  sys->state_kind = calloc(max_state, sizeof *sys->state_kind);
+  if (!sys->links || !sys->src_boundary || !sys->p || !sys->dpdv || !sys->q ||
+      !sys->dqdt || !sys->state_names || !sys->state_kind)
+    goto fail;
+
+  size_t next = 0;
+  for (size_t c = 0; c < net->n_comp; ++c) {
+    sys->state_kind[next] = VS_STATE_VOLUME;
+    if ((rc = set_state_name(sys, next++, "V", net->comp[c].name))) goto fail;
+  }
+  for (size_t k = 0; k < net->n_link; ++k) {
+    size_t before = next;
+    if ((rc = build_link(sys, k, &next, msg, msglen))) goto fail;
+    if (next > before) sys->state_kind[before] = VS_STATE_FLOW;
+  }
+  /* Cumulative boundary volumes last, so volumes and flows stay together. */
+  for (size_t k = 0; k < net->n_link; ++k) {
+    vs_link_model *lk = &sys->links[k];
+    if (lk->comp[0] >= 0 && lk->comp[1] >= 0) continue;
+    lk->boundary = (int)next;
+    sys->state_kind[next] = VS_STATE_BOUNDARY_VOLUME;
+    if ((rc = set_state_name(sys, next++, "W", net->link[k].name))) goto fail;
+  }
+  for (size_t s = 0; s < net->n_src; ++s) {
+    sys->src_boundary[s] = next;
+    sys->state_kind[next] = VS_STATE_BOUNDARY_VOLUME;
+    if ((rc = set_state_name(sys, next++, "W", net->src[s].name))) goto fail;
+  }
+  sys->n_state = next;
+  if ((rc = build_pattern(sys))) goto fail;
+  *out = sys;
+  return VS_OK;
+fail:
+  if (rc == VS_ENOMEM) snprintf(msg, msglen, "out of memory building the system");
+  vs_system_free(&sys);
+  return rc;
+}
+
+void vs_system_free(vs_system **sys) {
+  if (!sys || !*sys) return;
+  vs_system *s = *sys;
+  if (s->state_names) {
+    size_t max_state = s->net->n_comp + 2 * s->net->n_link + s->net->n_src;
+    for (size_t i = 0; i < max_state; ++i) free(s->state_names[i]);
+  }
+  free(s->state_names);
+  free(s->state_kind);
+  free(s->links);
+  free(s->src_boundary);
+  free(s->p);
+  free(s->dpdv);
+  free(s->q);
+  free(s->dqdt);
+  free(s->jac_slot);
+  free(s->jac_colptr);
+  free(s->jac_rowidx);
+  free(s->jac_vals);
+  free(s);
+  *sys = NULL;
+}
+
+int vs_system_initial_state(const vs_system *sys, double t, double *y) {
+  const vs_network *net = sys->net;
+  memset(y, 0, sys->n_state * sizeof *y);
+  for (size_t c = 0; c < net->n_comp; ++c) {
+    const vs_compartment_spec *cs = &net->comp[c];
+    double p_tm = cs->p_init_mmhg - vs_waveform_eval(&cs->p_ext, t);
+    int rc = vs_wall_volume(&cs->wall, p_tm, &y[c]);
+    if (rc) return rc;
+  }
+  /* Inertial links start at the flow their initial pressure drop sustains,
+   * so a run does not open with an artificial surge. */
+  int rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
+  if (rc) return rc;
+  double gh = hydrostatic_gradient(sys, t);
+  for (size_t k = 0; k < net->n_link; ++k) {
+    const vs_link_model *lk = &sys->links[k];
+    if (lk->state < 0) continue;
+    double dr[2], g;
+    double r = link_resistance(sys, lk, y, dr);
+    double dp = sys->p[lk->node[0]] - sys->p[lk->node[1]] +
+                gh * (lk->height[0] - lk->height[1]);
+    y[lk->state] = (r > 0 || lk->b > 0) ? algebraic_flow(dp, r, lk->b, &g) : 0.0;
+  }
+  return VS_OK;
+}
+
+int vs_system_next_breakpoint(const vs_system *sys, double t, double *t_next) {
+  const vs_network *net = sys->net;
+  double best = INFINITY, tb;
+  if (vs_waveform_next_breakpoint(&net->tilt_deg, t, &tb)) best = fmin(best, tb);
+  for (size_t c = 0; c < net->n_comp; ++c)
+    if (vs_waveform_next_breakpoint(&net->comp[c].p_ext, t, &tb))
+      best = fmin(best, tb);
+  for (size_t i = 0; i < net->n_pnode; ++i)
+    if (vs_waveform_next_breakpoint(&net->pnode[i].pressure, t, &tb))
+      best = fmin(best, tb);
+  for (size_t s = 0; s < net->n_src; ++s)
+    if (vs_waveform_next_breakpoint(&net->src[s].flow, t, &tb))
+      best = fmin(best, tb);
+  if (!isfinite(best)) return 0;
+  *t_next = best;
+  return 1;
+}

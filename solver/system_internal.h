@@ -1,0 +1,64 @@
+/* The assembled ODE system's storage, shared by system.c and integrator.c. */
+#ifndef VENOSIM_SYSTEM_INTERNAL_H
+#define VENOSIM_SYSTEM_INTERNAL_H
+
+#include <stddef.h>
+
+#include "venosim/solver.h"
+
+typedef enum {
+  VS_STATE_VOLUME = 0,      /* V, mL */
+  VS_STATE_FLOW,            /* Q, mL/s */
+  VS_STATE_BOUNDARY_VOLUME  /* W, mL */
+} vs_state_kind;
+
+/* A link's coefficients, fixed at assembly. */
+typedef struct {
+  int node[2];        /* from, to: node indices */
+  int comp[2];        /* the same as compartment indices, or -1 */
+  double height[2];   /* cm */
+  double r_const;     /* given + stenosis viscous resistance, mmHg s/mL */
+  double r_pois0;     /* Poiseuille resistance at the reference area */
+  double b;           /* stenosis expansion loss, mmHg s^2/mL^2 */
+  double l;           /* total inertance, mmHg s^2/mL */
+  int collapsible;    /* r_pois0 scales with the ends' area ratio */
+  int tube_end[2];    /* which ends are tube-law compartments */
+  double vref[2];     /* their reference volumes A0 l, mL */
+  int n_tube_ends;
+  int state;          /* index of Q in y, or -1 (algebraic flow) */
+  int boundary;       /* index of W in y, or -1 (interior link) */
+  double inflow_sign; /* +1 if Q > 0 enters the network, -1 if it leaves */
+} vs_link_model;
+
+typedef enum { VS_JAC_PATTERN = 0, VS_JAC_VALUES } vs_jac_mode;
+
+typedef struct {
+  vs_jac_mode mode;
+  size_t count;       /* calls so far in this pass */
+  size_t *rows, *cols;/* PATTERN: coordinates of each call */
+  const size_t *slot; /* VALUES: call -> index into vals */
+  double *vals;
+} vs_jac_acc;
+
+struct vs_system {
+  const struct vs_network *net;
+  size_t n_state;
+  char **state_names;
+  vs_state_kind *state_kind;
+  vs_link_model *links;
+  size_t *src_boundary; /* W index of each flow source */
+  /* Jacobian in compressed sparse columns. */
+  size_t nnz;
+  size_t *jac_slot;
+  size_t *jac_colptr; /* n_state + 1 */
+  size_t *jac_rowidx; /* nnz */
+  double *jac_vals;   /* nnz, scratch */
+  /* Scratch for one evaluation (a system serves one thread). */
+  double *p, *dpdv, *q, *dqdt;
+};
+
+/* Jacobian values in CSC order (jac_colptr / jac_rowidx) into vals[nnz]. */
+int vs_system_jacobian_values(const vs_system *sys, double t, const double *y,
+                              double *vals);
+
+#endif /* VENOSIM_SYSTEM_INTERNAL_H */
