@@ -2,7 +2,7 @@
  * part file in OUT.parts/; finish assembles OUT from the parts under a
  * temporary name and renames it into place, so neither a crash nor a kill
  * loses a finished run or leaves a half-written OUT. */
-#define _POSIX_C_SOURCE 200809L /* fsync, mkdir, opendir, getpid */
+/* POSIX.1-2008 (fsync, mkdir, opendir, getpid) comes from the build. */
 
 #include "venosim/writer.h"
 

@@ -128,7 +128,7 @@ def test_failed_run(venosim, tmp):
     case = os.path.join(tmp, "too_few_steps.yaml")
     with open(case, "w") as f:
         f.write("description: a run stopped by a step limit far too small\n"
-                "solver: {t_end_s: 100, max_steps: 10, rtol: 1.0e-10}\n"
+                "solver: {t_end_s: 100, output_dt_s: 100, max_steps: 10, rtol: 1.0e-10}\n"
                 "compartments:\n"
                 "  - {name: c, p_init_mmhg: 20, wall: {type: linear, compliance_ml_mmhg: 2}}\n"
                 "boundaries:\n"

@@ -1,0 +1,1473 @@
+/* Case files: YAML text -> checked against the schema table -> network and
+ * solver options (case.h).
+ *
+ * Three passes, each stopping at the first problem with "FILE:LINE:COL:":
+ *   1. text and YAML syntax (libfyaml, its diagnostics collected, not
+ *      printed);
+ *   2. the document against the schema table (case_schema.c) into a value
+ *      tree with every default filled in;
+ *   3. names (duplicates, unknown nodes) with their positions, then the
+ *      network is built and vs_network_validate() has the last word.
+ * The resolved case is printed from the value tree, so it holds exactly
+ * what was used. */
+#include "venosim/case.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libfyaml.h>
+
+#include "case_schema.h"
+#include "venosim/error.h"
+#include "venosim/units.h"
+
+enum {
+  PATH_LEN = 256,               /* longest key path kept in messages */
+  MAX_CASE_BYTES = 64 << 20,    /* a case file larger than this is a mistake */
+  SHOW_LEN = 48                 /* longest piece of the file quoted back */
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static char *dup_n(const char *s, size_t n) {
+  char *d = malloc(n + 1);
+  if (!d) return NULL;
+  if (n) memcpy(d, s, n);
+  d[n] = '\0';
+  return d;
+}
+
+static char *dup_s(const char *s) { return dup_n(s, strlen(s)); }
+
+/* A growable string; `oom` sticks once an allocation fails. */
+typedef struct {
+  char *s;
+  size_t n, cap;
+  int oom;
+} sbuf;
+
+static void sb_putn(sbuf *b, const char *s, size_t n) {
+  if (b->oom) return;
+  if (b->n + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->n + n + 1) cap *= 2;
+    char *g = realloc(b->s, cap);
+    if (!g) {
+      b->oom = 1;
+      return;
+    }
+    b->s = g;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->n, s, n);
+  b->n += n;
+  b->s[b->n] = '\0';
+}
+
+static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
+
+static void sb_indent(sbuf *b, int n) {
+  for (int i = 0; i < n; ++i) sb_putn(b, " ", 1);
+}
+
+/* ---- the value tree --------------------------------------------------------
+ * One cval per schema key of each mapping, aligned with the schema table
+ * (kids[i] belongs to sub[i]); a list's kids are its items. */
+typedef struct cval cval;
+struct cval {
+  const vs_schema_key *key;  /* schema row; NULL for a list item */
+  int given;                 /* set, from the file or from a default */
+  int from_file;             /* written in the file */
+  int line, col;             /* position of the value (1-based; 0: none) */
+  int key_line, key_col;     /* position of its key */
+  double num;                /* number, integer, bool, enum index, constant
+                                waveform */
+  char *str;                 /* string */
+  double *nums;              /* number list */
+  size_t n_nums;
+  const vs_schema_key *sub;  /* mapping (or waveform mapping): its keys */
+  cval *kids;
+  size_t n_kids;
+  const char *variant;       /* mapping: value of its discriminator */
+  int is_map;                /* waveform given as a mapping */
+};
+
+static void cval_clear(cval *v) {
+  if (!v) return;
+  for (size_t i = 0; i < v->n_kids; ++i) cval_clear(&v->kids[i]);
+  free(v->kids);
+  free(v->str);
+  free(v->nums);
+  memset(v, 0, sizeof *v);
+}
+
+/* The child of a mapping by key. A key missing from the schema is a bug in
+ * this file; it reads as absent rather than crashing a release build. */
+static const cval *kid(const cval *map, const char *key) {
+  static const cval absent;
+  int i = vs_schema_find(map->sub, key);
+  assert(i >= 0 && "key not in the schema table");
+  return i >= 0 && (size_t)i < map->n_kids ? &map->kids[i] : &absent;
+}
+
+static double num_of(const cval *map, const char *key) {
+  return kid(map, key)->num;
+}
+
+static const char *str_of(const cval *map, const char *key) {
+  const char *s = kid(map, key)->str;
+  return s ? s : "";
+}
+
+/* ---- reader context and messages ---------------------------------------- */
+
+typedef struct {
+  const char *file; /* display name for messages */
+  const char *stem; /* default case name */
+  char *msg;
+  size_t msglen;
+} reader;
+
+/* Writes "FILE:LINE:COL: message" (or "FILE: message" without a position)
+ * and returns status. */
+static int fail(reader *r, int status, int line, int col, const char *fmt,
+                ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+static int fail(reader *r, int status, int line, int col, const char *fmt,
+                ...) {
+  if (!r->msg || r->msglen == 0) return status;
+  int n = line > 0 ? snprintf(r->msg, r->msglen, "%s:%d:%d: ", r->file, line,
+                              col > 0 ? col : 1)
+                   : snprintf(r->msg, r->msglen, "%s: ", r->file);
+  if (n >= 0 && (size_t)n < r->msglen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->msg + n, r->msglen - (size_t)n, fmt, ap);
+    va_end(ap);
+  }
+  return status;
+}
+
+static int fail_oom(reader *r) {
+  return fail(r, VS_ENOMEM, 0, 0, "out of memory");
+}
+
+/* "links[0]" or "the top level", for "in ..." phrases. */
+static const char *where(const char *path) {
+  return path[0] ? path : "the top level";
+}
+
+static void join_path(char *out, const char *path, const char *key) {
+  snprintf(out, PATH_LEN, "%s%s%s", path, path[0] ? "." : "", key);
+}
+
+/* ---- YAML nodes ----------------------------------------------------------- */
+
+typedef struct {
+  int line, col;
+} pos_t;
+
+/* Start of a node, 1-based. libfyaml 0.7 marks scalar tokens only, so a
+ * mapping or list is placed at its first key or item; an empty value or
+ * collection gets `fallback` (its key). */
+static pos_t node_pos(struct fy_node *n, pos_t fallback) {
+  void *it = NULL;
+  if (!n) return fallback;
+  switch (fy_node_get_type(n)) {
+  case FYNT_SCALAR: {
+    struct fy_token *t = fy_node_get_scalar_token(n);
+    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+    if (!m) return fallback;
+    pos_t p = {m->line + 1, m->column + 1};
+    return p;
+  }
+  case FYNT_MAPPING: {
+    struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
+    return pair ? node_pos(fy_node_pair_key(pair), fallback) : fallback;
+  }
+  case FYNT_SEQUENCE:
+    return node_pos(fy_node_sequence_iterate(n, &it), fallback);
+  }
+  return fallback;
+}
+
+static const char *scalar_text(struct fy_node *n, size_t *len) {
+  const char *s = fy_node_get_scalar(n, len);
+  if (!s) {
+    *len = 0;
+    return "";
+  }
+  return s;
+}
+
+/* A plain (unquoted) scalar is typed by its text; a quoted one, or one
+ * tagged !!str, is a string whatever it reads. */
+static int is_plain(struct fy_node *n) {
+  static const char str_tag[] = "tag:yaml.org,2002:str";
+  size_t len = 0;
+  const char *tag = fy_node_get_tag(n, &len);
+  if (tag && len == sizeof str_tag - 1 && memcmp(tag, str_tag, len) == 0)
+    return 0;
+  return fy_node_get_style(n) == FYNS_PLAIN;
+}
+
+static int text_is(const char *s, size_t n, const char *word) {
+  return strlen(word) == n && memcmp(s, word, n) == 0;
+}
+
+static int text_in(const char *s, size_t n, const char *const *words) {
+  for (; *words; ++words)
+    if (text_is(s, n, *words)) return 1;
+  return 0;
+}
+
+static const char *const null_words[] = {"", "~", "null", "Null", "NULL",
+                                         NULL};
+static const char *const true_words[] = {"true", "True", "TRUE", NULL};
+static const char *const false_words[] = {"false", "False", "FALSE", NULL};
+
+/* An empty value (`key:`) or an explicit YAML null. */
+static int is_null(struct fy_node *n) {
+  if (!n) return 1;
+  if (fy_node_get_type(n) != FYNT_SCALAR || !is_plain(n)) return 0;
+  size_t len;
+  const char *s = scalar_text(n, &len);
+  return text_in(s, len, null_words);
+}
+
+/* YAML 1.2 core schema, decimal only:
+ * [-+]? ( \.[0-9]+ | [0-9]+ ( \.[0-9]* )? ) ( [eE] [-+]? [0-9]+ )? */
+static int is_decimal(const char *s, size_t n) {
+  size_t i = 0, digits = 0;
+  if (i < n && (s[i] == '-' || s[i] == '+')) ++i;
+  while (i < n && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
+  if (i < n && s[i] == '.') {
+    ++i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
+  }
+  if (digits == 0) return 0;
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    size_t e = 0;
+    ++i;
+    if (i < n && (s[i] == '-' || s[i] == '+')) ++i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i, ++e;
+    if (e == 0) return 0;
+  }
+  return i == n;
+}
+
+/* YAML's spellings of infinity and not-a-number (.inf, -.inf, .nan); with
+ * `c_too`, also C's (inf, nan, infinity), which YAML reads as strings but
+ * someone writing a number meant as numbers. */
+static int is_nonfinite_word(const char *s, size_t n, int c_too) {
+  static const char *const yaml_words[] = {".inf", ".Inf", ".INF", ".nan",
+                                           ".NaN", ".NAN", NULL};
+  static const char *const c_words[] = {"inf", "Inf", "INF", "nan", "NaN",
+                                        "NAN", "infinity", "Infinity", NULL};
+  if (n > 0 && (s[0] == '-' || s[0] == '+')) ++s, --n;
+  return text_in(s, n, yaml_words) || (c_too && text_in(s, n, c_words));
+}
+
+/* Other plain scalars YAML reads as numbers: 0x1F, 0o17. */
+static int is_other_int(const char *s, size_t n) {
+  if (n < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'o')) return 0;
+  for (size_t i = 2; i < n; ++i)
+    if (!strchr(s[1] == 'x' ? "0123456789abcdefABCDEF" : "01234567", s[i]))
+      return 0;
+  return 1;
+}
+
+enum { NUM_OK = 0, NUM_SYNTAX, NUM_NONFINITE };
+
+/* Text to double, independent of LC_NUMERIC. */
+static int parse_number(const char *s, size_t n, double *x) {
+  if (is_nonfinite_word(s, n, 1)) return NUM_NONFINITE;
+  if (!is_decimal(s, n)) return NUM_SYNTAX;
+  char buf[512];
+  if (n >= sizeof buf) return NUM_SYNTAX;
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  const char *dp = localeconv()->decimal_point;
+  if (dp && dp[0] != '.' && dp[0] != '\0' && dp[1] == '\0') {
+    char *p = strchr(buf, '.');
+    if (p) *p = dp[0];
+  }
+  *x = strtod(buf, NULL);
+  return isfinite(*x) ? NUM_OK : NUM_NONFINITE; /* 1e999 overflows */
+}
+
+
+/* 1 if YAML would read this plain scalar as something other than a string
+ * (null, bool, number): such a value for a string key must be quoted. */
+static int reads_as_non_string(const char *s, size_t n) {
+  return text_in(s, n, null_words) || text_in(s, n, true_words) ||
+         text_in(s, n, false_words) || is_decimal(s, n) ||
+         is_nonfinite_word(s, n, 0) || is_other_int(s, n);
+}
+
+/* The node as quoted back in a message: 'five', the string "5", a list. */
+static const char *show(struct fy_node *n, char *buf, size_t size) {
+  if (is_null(n)) return "an empty value";
+  if (fy_node_get_type(n) == FYNT_MAPPING) return "a mapping";
+  if (fy_node_get_type(n) == FYNT_SEQUENCE) return "a list";
+  size_t len, k = 0;
+  const char *s = scalar_text(n, &len);
+  char text[SHOW_LEN + 1];
+  for (; k < len && k < SHOW_LEN; ++k)
+    text[k] = (unsigned char)s[k] < 0x20 ? ' ' : s[k];
+  text[k] = '\0';
+  snprintf(buf, size, is_plain(n) ? "'%s%s'" : "the string \"%s%s\"", text,
+           len > SHOW_LEN ? "..." : "");
+  return buf;
+}
+
+/* The pair of mapping n whose key is `key`, or NULL. */
+static struct fy_node_pair *find_pair(struct fy_node *n, const char *key) {
+  void *it = NULL;
+  struct fy_node_pair *pair;
+  while ((pair = fy_node_mapping_iterate(n, &it))) {
+    struct fy_node *k = fy_node_pair_key(pair);
+    if (!k || fy_node_get_type(k) != FYNT_SCALAR) continue;
+    size_t len;
+    const char *text = scalar_text(k, &len);
+    if (text_is(text, len, key)) return pair;
+  }
+  return NULL;
+}
+
+/* ---- pass 1: text and YAML syntax ----------------------------------------- */
+
+/* Length of the UTF-8 sequence at s (1 to 4), or 0 if it is not valid
+ * (overlong, surrogate, beyond U+10FFFF, truncated). */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  unsigned c = s[0], cp;
+  size_t len;
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f;
+  else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f;
+  else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07;
+  else return 0;
+  if (len > n) return 0;
+  for (size_t i = 1; i < len; ++i) {
+    if ((s[i] & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (s[i] & 0x3fu);
+  }
+  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+      cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return len;
+}
+
+/* Binary data and broken encodings get a clear message (libfyaml would
+ * accept some invalid UTF-8 and stop at a NUL byte without saying so). */
+static int check_text(reader *r, const char *text, size_t n) {
+  const unsigned char *s = (const unsigned char *)text;
+  int line = 1, col = 1;
+  for (size_t i = 0; i < n;) {
+    unsigned c = s[i];
+    if (c == '\n') {
+      ++line, col = 1, ++i;
+      continue;
+    }
+    if (c == 0)
+      return fail(r, VS_EPARSE, line, col,
+                  "not a YAML text file: NUL byte (binary data?)");
+    if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+      return fail(r, VS_EPARSE, line, col,
+                  "not a YAML text file: control character 0x%02x", c);
+    size_t len = utf8_len(s + i, n - i);
+    if (len == 0)
+      return fail(r, VS_EPARSE, line, col,
+                  "not a YAML text file: invalid UTF-8 byte 0x%02x", c);
+    i += len, ++col;
+  }
+  return VS_OK;
+}
+
+/* libfyaml reports through a diag object: errors are collected (and turned
+ * into our messages), nothing is printed. */
+static void diag_quiet(struct fy_diag *diag, void *user, const char *buf,
+                       size_t len) {
+  (void)diag, (void)user, (void)buf, (void)len;
+}
+
+static int yaml_error(reader *r, struct fy_diag *diag) {
+  void *it = NULL;
+  struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
+  if (!e) return VS_OK;
+  return fail(r, VS_EPARSE, e->line, e->column, "YAML syntax error: %s",
+              e->msg ? e->msg : "malformed input");
+}
+
+/* ---- pass 2: the document against the schema ------------------------------ */
+
+static int check_mapping(reader *r, struct fy_node *n,
+                         const vs_schema_key *sub, const vs_schema_key *range_key,
+                         const char *path, pos_t at, cval *out);
+static int finish_mapping(reader *r, cval *m, const char *path, pos_t at);
+
+/* A number or integer: plain scalar, decimal, finite, within rk's range. */
+static int check_number(reader *r, struct fy_node *n, const char *what,
+                        int integer, const vs_schema_key *rk, const char *path,
+                        pos_t p, double *x) {
+  char got[SHOW_LEN + 32], range[64];
+  size_t len = 0;
+  const char *s = "";
+  int rc = NUM_SYNTAX;
+  if (n && fy_node_get_type(n) == FYNT_SCALAR && is_plain(n) && !is_null(n)) {
+    s = scalar_text(n, &len);
+    rc = parse_number(s, len, x);
+  }
+  int shown = len < SHOW_LEN ? (int)len : SHOW_LEN;
+  if (rc == NUM_NONFINITE)
+    return fail(r, VS_ESCHEMA, p.line, p.col, "%s = %.*s is not a finite number",
+                path, shown, s);
+  if (rc != NUM_OK || (integer && (*x != floor(*x) || fabs(*x) > 9.0e15)))
+    return fail(r, VS_ESCHEMA, p.line, p.col, "%s: expected %s, got %s", path,
+                what, show(n, got, sizeof got));
+  if (!vs_schema_in_range(rk, *x)) {
+    vs_schema_format_range(rk, range, sizeof range);
+    return fail(r, VS_ESCHEMA, p.line, p.col, "%s = %.*s is out of range %s",
+                path, shown, s, range);
+  }
+  return VS_OK;
+}
+
+static int check_string(reader *r, struct fy_node *n, const vs_schema_key *k,
+                        const char *path, pos_t p, cval *out) {
+  char got[SHOW_LEN + 32];
+  size_t len;
+  if (!n || fy_node_get_type(n) != FYNT_SCALAR || is_null(n))
+    return fail(r, VS_ESCHEMA, p.line, p.col, "%s: expected a string, got %s",
+                path, show(n, got, sizeof got));
+  const char *s = scalar_text(n, &len);
+  if (is_plain(n) && reads_as_non_string(s, len))
+    return fail(r, VS_ESCHEMA, p.line, p.col,
+                "%s: expected a string, got %s (quote it to use it as text)",
+                path, show(n, got, sizeof got));
+  if (memchr(s, '\0', len))
+    return fail(r, VS_ESCHEMA, p.line, p.col, "%s: contains a NUL character",
+                path);
+  size_t visible = 0;
+  for (size_t i = 0; i < len; ++i)
+    visible += !strchr(" \t\r\n", s[i]);
+  if (visible < k->min_items)
+    return fail(r, VS_ESCHEMA, p.line, p.col, "%s: must not be empty", path);
+  out->str = dup_n(s, len);
+  return out->str ? VS_OK : fail_oom(r);
+}
+
+/* "a, b, c" from a NULL-terminated list (enum choices). */
+static void join_choices(const char *const *words, char *buf, size_t size) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; words[i] && used < size; ++i) {
+    int w = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", words[i]);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+}
+
+static int check_enum(reader *r, struct fy_node *n, const vs_schema_key *k,
+                      const char *path, pos_t p, double *x) {
+  char got[SHOW_LEN + 32], choices[256];
+  join_choices(k->choices, choices, sizeof choices);
+  if (n && fy_node_get_type(n) == FYNT_SCALAR && !is_null(n)) {
+    size_t len;
+    const char *s = scalar_text(n, &len);
+    for (size_t i = 0; k->choices[i]; ++i)
+      if (text_is(s, len, k->choices[i])) {
+        *x = (double)i;
+        return VS_OK;
+      }
+    return fail(r, VS_ESCHEMA, p.line, p.col,
+                "%s: unknown value %s (expected one of: %s)", path,
+                show(n, got, sizeof got), choices);
+  }
+  return fail(r, VS_ESCHEMA, p.line, p.col, "%s: expected one of: %s; got %s",
+              path, choices, show(n, got, sizeof got));
+}
+
+static int check_bool(reader *r, struct fy_node *n, const char *path, pos_t p,
+                      double *x) {
+  char got[SHOW_LEN + 32];
+  if (n && fy_node_get_type(n) == FYNT_SCALAR && is_plain(n)) {
+    size_t len;
+    const char *s = scalar_text(n, &len);
+    if (text_in(s, len, true_words) || text_in(s, len, false_words)) {
+      *x = text_in(s, len, true_words);
+      return VS_OK;
+    }
+  }
+  return fail(r, VS_ESCHEMA, p.line, p.col,
+              "%s: expected true or false, got %s", path,
+              show(n, got, sizeof got));
+}
+
+static int check_number_list(reader *r, struct fy_node *n,
+                             const vs_schema_key *k, const vs_schema_key *rk,
+                             const char *path, pos_t p, cval *out) {
+  char got[SHOW_LEN + 32], item_path[PATH_LEN];
+  if (!n || fy_node_get_type(n) != FYNT_SEQUENCE)
+    return fail(r, VS_ESCHEMA, p.line, p.col,
+                "%s: expected a list of numbers, got %s", path,
+                show(n, got, sizeof got));
+  int count = fy_node_sequence_item_count(n);
+  if (count < 0 || (size_t)count < k->min_items)
+    return fail(r, VS_ESCHEMA, p.line, p.col,
+                "%s: expected at least %zu number%s, got %d", path,
+                k->min_items, k->min_items == 1 ? "" : "s", count);
+  out->nums = calloc((size_t)count + 1, sizeof *out->nums);
+  if (!out->nums) return fail_oom(r);
+  void *it = NULL;
+  struct fy_node *item;
+  for (size_t i = 0; (item = fy_node_sequence_iterate(n, &it)); ++i) {
+    snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
+    int rc = check_number(r, item, "a number", 0, rk, item_path,
+                          node_pos(item, p), &out->nums[i]);
+    if (rc) return rc;
+    out->n_nums = i + 1;
+  }
+  return VS_OK;
+}
+
+/* Checks that belong to waveforms as such: knots in order, as many values
+ * as times, and every value a sine can take within the key's range. */
+static int check_waveform(reader *r, struct fy_node *n, const vs_schema_key *k,
+                          const char *path, pos_t p, const cval *w) {
+  char a[32], b[32], range[64];
+  if (strcmp(w->variant, "table") == 0) {
+    const cval *t = kid(w, "times_s"), *v = kid(w, "values");
+    struct fy_node *times = fy_node_mapping_lookup_by_string(n, "times_s", 7);
+    for (size_t i = 1; i < t->n_nums; ++i)
+      if (!(t->nums[i] > t->nums[i - 1])) {
+        pos_t q = node_pos(fy_node_sequence_get_by_index(times, (int)i), p);
+        vs_schema_format_number(t->nums[i], a, sizeof a);
+        vs_schema_format_number(t->nums[i - 1], b, sizeof b);
+        return fail(r, VS_ESCHEMA, q.line, q.col,
+                    "%s.times_s[%zu] = %s is not after times_s[%zu] = %s "
+                    "(times must increase strictly)",
+                    path, i, a, i - 1, b);
+      }
+    if (t->n_nums != v->n_nums)
+      return fail(r, VS_ESCHEMA, v->line, v->col,
+                  "%s: values has %zu entries but times_s has %zu", path,
+                  v->n_nums, t->n_nums);
+    if (num_of(w, "periodic") != 0 && t->n_nums < 2)
+      return fail(r, VS_ESCHEMA, p.line, p.col,
+                  "%s: a periodic table needs at least 2 knots", path);
+    return VS_OK;
+  }
+  /* sine: mean +- |amplitude| must stay in range */
+  double mean = num_of(w, "mean"), amp = fabs(num_of(w, "amplitude"));
+  if (!vs_schema_in_range(k, mean - amp) || !vs_schema_in_range(k, mean + amp)) {
+    const cval *m = kid(w, "mean");
+    vs_schema_format_number(mean, a, sizeof a);
+    vs_schema_format_number(amp, b, sizeof b);
+    vs_schema_format_range(k, range, sizeof range);
+    return fail(r, VS_ESCHEMA, m->line, m->col,
+                "%s: mean %s +- amplitude %s leaves the range %s", path, a, b,
+                range);
+  }
+  return VS_OK;
+}
+
+/* One value of key k at node n (NULL: written as `key:` with nothing). */
+static int check_value(reader *r, struct fy_node *n, const vs_schema_key *k,
+                       const vs_schema_key *range_key, const char *path,
+                       pos_t at, cval *out) {
+  char got[SHOW_LEN + 32];
+  pos_t p = node_pos(n, at);
+  const vs_schema_key *rk = k->inherit_range && range_key ? range_key : k;
+  int rc;
+  out->key = k;
+  out->line = p.line;
+  out->col = p.col;
+  switch (k->type) {
+  case VS_ST_NUMBER:
+    rc = check_number(r, n, "a number", 0, rk, path, p, &out->num);
+    break;
+  case VS_ST_INTEGER:
+    rc = check_number(r, n, "an integer", 1, rk, path, p, &out->num);
+    break;
+  case VS_ST_STRING:
+    rc = check_string(r, n, k, path, p, out);
+    break;
+  case VS_ST_BOOL:
+    rc = check_bool(r, n, path, p, &out->num);
+    break;
+  case VS_ST_ENUM:
+    rc = check_enum(r, n, k, path, p, &out->num);
+    break;
+  case VS_ST_NUMBER_LIST:
+    rc = check_number_list(r, n, k, rk, path, p, out);
+    break;
+  case VS_ST_WAVEFORM:
+    if (n && fy_node_get_type(n) == FYNT_MAPPING) {
+      out->is_map = 1;
+      rc = check_mapping(r, n, vs_waveform_schema, k, path, at, out);
+      if (!rc) rc = check_waveform(r, n, k, path, p, out);
+    } else {
+      rc = check_number(r, n, "a number or a waveform mapping", 0, k, path, p,
+                        &out->num);
+    }
+    break;
+  case VS_ST_MAPPING:
+    rc = check_mapping(r, n, k->sub, range_key, path, at, out);
+    break;
+  case VS_ST_LIST: {
+    if (!n || fy_node_get_type(n) != FYNT_SEQUENCE)
+      return fail(r, VS_ESCHEMA, p.line, p.col,
+                  "%s: expected a list of mappings, got %s", path,
+                  show(n, got, sizeof got));
+    int count = fy_node_sequence_item_count(n);
+    if (count < 0 || (size_t)count < k->min_items)
+      return fail(r, VS_ESCHEMA, p.line, p.col,
+                  "%s: expected at least %zu item%s, got %d", path,
+                  k->min_items, k->min_items == 1 ? "" : "s", count);
+    out->kids = calloc((size_t)count + 1, sizeof *out->kids);
+    if (!out->kids) return fail_oom(r);
+    void *it = NULL;
+    struct fy_node *item;
+    rc = VS_OK;
+    for (size_t i = 0; !rc && (item = fy_node_sequence_iterate(n, &it)); ++i) {
+      char item_path[PATH_LEN];
+      snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
+      out->n_kids = i + 1;
+      rc = check_mapping(r, item, k->sub, NULL, item_path, node_pos(item, p),
+                         &out->kids[i]);
+    }
+    break;
+  }
+  default:
+    rc = fail(r, VS_ESCHEMA, p.line, p.col, "%s: unsupported schema type",
+              path);
+  }
+  if (!rc) out->given = 1;
+  return rc;
+}
+
+/* One `key: value` pair of a mapping, for schema row k. */
+static int check_pair(reader *r, struct fy_node_pair *pair,
+                      const vs_schema_key *k, const vs_schema_key *range_key,
+                      const char *path, pos_t key_pos, cval *out) {
+  char sub[PATH_LEN];
+  join_path(sub, path, k->key);
+  out->key_line = key_pos.line;
+  out->key_col = key_pos.col;
+  out->from_file = 1;
+  return check_value(r, fy_node_pair_value(pair), k, range_key, sub, key_pos,
+                     out);
+}
+
+static int unknown_key(reader *r, pos_t p, const char *path, const char *key,
+                       size_t key_len, const cval *m) {
+  char expected[512], of_type[96] = "";
+  size_t used = 0;
+  expected[0] = '\0';
+  for (size_t i = 0; m->sub[i].key && used < sizeof expected; ++i) {
+    if (!vs_schema_applies(&m->sub[i], m->variant)) continue;
+    int w = snprintf(expected + used, sizeof expected - used, "%s%s",
+                     used ? ", " : "", m->sub[i].key);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+  if (m->variant) snprintf(of_type, sizeof of_type, " of type '%s'", m->variant);
+  return fail(r, VS_ESCHEMA, p.line, p.col,
+              "unknown key '%.*s' %s%s%s (expected one of: %s)",
+              key_len < SHOW_LEN ? (int)key_len : SHOW_LEN, key,
+              path[0] ? "in " : "at ", where(path), of_type, expected);
+}
+
+static int check_mapping(reader *r, struct fy_node *n,
+                         const vs_schema_key *sub, const vs_schema_key *range_key,
+                         const char *path, pos_t at, cval *out) {
+  char got[SHOW_LEN + 32];
+  if (!n || fy_node_get_type(n) != FYNT_MAPPING)
+    return fail(r, VS_ESCHEMA, at.line, at.col, "%s: expected a mapping, got %s",
+                where(path), show(n, got, sizeof got));
+  pos_t mp = node_pos(n, at);
+  size_t nk = vs_schema_count(sub);
+  out->sub = sub;
+  out->line = mp.line;
+  out->col = mp.col;
+  out->kids = calloc(nk + 1, sizeof *out->kids);
+  if (!out->kids) return fail_oom(r);
+  out->n_kids = nk;
+  for (size_t i = 0; i < nk; ++i) out->kids[i].key = &sub[i];
+
+  /* The discriminator first: its value decides which other keys exist. */
+  int d = vs_schema_discriminator(sub);
+  if (d >= 0) {
+    struct fy_node_pair *pair = find_pair(n, sub[d].key);
+    if (!pair) {
+      char choices[256];
+      join_choices(sub[d].choices, choices, sizeof choices);
+      return fail(r, VS_ESCHEMA, mp.line, mp.col,
+                  "%s: missing required key '%s' (one of: %s)", where(path),
+                  sub[d].key, choices);
+    }
+    int rc = check_pair(r, pair, &sub[d], range_key, path,
+                        node_pos(fy_node_pair_key(pair), mp), &out->kids[d]);
+    if (rc) return rc;
+    out->variant = sub[d].choices[(int)out->kids[d].num];
+  }
+
+  void *it = NULL;
+  struct fy_node_pair *pair;
+  while ((pair = fy_node_mapping_iterate(n, &it))) {
+    struct fy_node *kn = fy_node_pair_key(pair);
+    pos_t kp = node_pos(kn, mp);
+    if (!kn || fy_node_get_type(kn) != FYNT_SCALAR || is_null(kn))
+      return fail(r, VS_ESCHEMA, kp.line, kp.col,
+                  "%s: expected a key name, got %s", where(path),
+                  show(kn, got, sizeof got));
+    size_t len;
+    const char *key = scalar_text(kn, &len);
+    int idx = -1;
+    for (size_t i = 0; i < nk && idx < 0; ++i)
+      if (text_is(key, len, sub[i].key)) idx = (int)i;
+    if (idx == d && d >= 0) continue;
+    if (idx < 0 || !vs_schema_applies(&sub[idx], out->variant))
+      return unknown_key(r, kp, path, key, len, out);
+    int rc = check_pair(r, pair, &sub[idx], range_key, path, kp,
+                        &out->kids[idx]);
+    if (rc) return rc;
+  }
+  return finish_mapping(r, out, path, mp);
+}
+
+/* Fills the default of an absent key (VS_DEFAULT_NEEDS_MET: later). */
+static int apply_default(reader *r, cval *c, const char *path) {
+  const vs_schema_key *k = c->key;
+  switch (k->dflt) {
+  case VS_DEFAULT_NONE:
+  case VS_DEFAULT_NEEDS_MET:
+    return VS_OK;
+  case VS_DEFAULT_STEM:
+    c->str = dup_s(r->stem);
+    if (!c->str) return fail_oom(r);
+    break;
+  case VS_DEFAULT_EMPTY:
+    if (k->type == VS_ST_MAPPING) {
+      char sub[PATH_LEN];
+      size_t nk = vs_schema_count(k->sub);
+      join_path(sub, path, k->key);
+      c->sub = k->sub;
+      c->kids = calloc(nk + 1, sizeof *c->kids);
+      if (!c->kids) return fail_oom(r);
+      c->n_kids = nk;
+      for (size_t i = 0; i < nk; ++i) c->kids[i].key = &k->sub[i];
+      pos_t none = {0, 0};
+      int rc = finish_mapping(r, c, sub, none);
+      if (rc) return rc;
+    }
+    break; /* a list: no items */
+  case VS_DEFAULT_VALUE:
+  case VS_DEFAULT_MODEL:
+    if (k->type == VS_ST_STRING) {
+      c->str = dup_s(k->def_text ? k->def_text : "");
+      if (!c->str) return fail_oom(r);
+    } else if (k->type == VS_ST_ENUM && k->def_text) {
+      c->num = vs_schema_choice(k, k->def_text);
+    } else {
+      c->num = vs_schema_default_number(k);
+    }
+    break;
+  }
+  c->given = 1;
+  return VS_OK;
+}
+
+/* 1 if sibling `key` of mapping m is given (a bool: given and true). */
+static int need_met(const cval *m, const char *key, size_t len) {
+  for (size_t i = 0; i < m->n_kids; ++i) {
+    const cval *s = &m->kids[i];
+    if (strlen(s->key->key) == len && strncmp(s->key->key, key, len) == 0)
+      return s->given && (s->key->type != VS_ST_BOOL || s->num != 0);
+  }
+  return 0;
+}
+
+static int needs_met(const cval *m, const char *needs) {
+  for (const char *p = needs; *p;) {
+    while (*p == ' ') ++p;
+    size_t len = strcspn(p, " ");
+    if (len && !need_met(m, p, len)) return 0;
+    p += len;
+  }
+  return 1;
+}
+
+/* "links[0].diameter_mm and links[0].length_cm" (bools: "...: true"). */
+static void needs_text(const cval *m, const char *path, const char *needs,
+                       char *buf, size_t size) {
+  size_t used = 0, count = 0, total = 0;
+  for (const char *p = needs; *p;) {
+    while (*p == ' ') ++p;
+    size_t len = strcspn(p, " ");
+    total += len > 0;
+    p += len;
+  }
+  buf[0] = '\0';
+  for (const char *p = needs; *p && used < size;) {
+    while (*p == ' ') ++p;
+    size_t len = strcspn(p, " ");
+    if (!len) break;
+    char key[PATH_LEN];
+    snprintf(key, sizeof key, "%.*s", (int)len, p);
+    int idx = vs_schema_find(m->sub, key);
+    int is_bool = idx >= 0 && m->sub[idx].type == VS_ST_BOOL;
+    int w = snprintf(buf + used, size - used, "%s%s%s%s%s",
+                     count == 0 ? "" : count + 1 == total ? " and " : ", ",
+                     path, path[0] ? "." : "", key, is_bool ? ": true" : "");
+    if (w < 0) break;
+    used += (size_t)w;
+    ++count;
+    p += len;
+  }
+}
+
+/* After a mapping's own keys: required keys, defaults, and the rules that
+ * join keys (needs, at_most). `at` places messages about absent keys. */
+static int finish_mapping(reader *r, cval *m, const char *path, pos_t at) {
+  char of_type[96] = "", a[32], b[32], text[PATH_LEN * 3];
+  for (size_t i = 0; i < m->n_kids; ++i) {
+    cval *c = &m->kids[i];
+    if (c->given || !vs_schema_applies(c->key, m->variant)) continue;
+    if (c->key->required) {
+      if (c->key->only)
+        snprintf(of_type, sizeof of_type, " (for type '%s')", m->variant);
+      if (!path[0])
+        return fail(r, VS_ESCHEMA, at.line, at.col,
+                    "missing required key '%s'%s", c->key->key, of_type);
+      return fail(r, VS_ESCHEMA, at.line, at.col,
+                  "%s: missing required key '%s'%s", path, c->key->key,
+                  of_type);
+    }
+    int rc = apply_default(r, c, path);
+    if (rc) return rc;
+  }
+  for (size_t i = 0; i < m->n_kids; ++i) {
+    cval *c = &m->kids[i];
+    if (!c->given && c->key->dflt == VS_DEFAULT_NEEDS_MET &&
+        vs_schema_applies(c->key, m->variant)) {
+      c->num = needs_met(m, c->key->needs);
+      c->given = 1;
+    }
+  }
+  for (size_t i = 0; i < m->n_kids; ++i) {
+    const cval *c = &m->kids[i];
+    const vs_schema_key *k = c->key;
+    if (!c->given) continue;
+    int on = k->type != VS_ST_BOOL || c->num != 0;
+    if (k->needs && on && !needs_met(m, k->needs)) {
+      needs_text(m, path, k->needs, text, sizeof text);
+      return fail(r, VS_ESCHEMA, c->key_line ? c->key_line : at.line,
+                  c->key_line ? c->key_col : at.col, "%s%s%s%s needs %s", path,
+                  path[0] ? "." : "", k->key,
+                  k->type == VS_ST_BOOL ? ": true" : "", text);
+    }
+    if (k->at_most) {
+      const cval *lim = kid(m, k->at_most);
+      if (lim->given && c->num > lim->num) {
+        const cval *at_c = c->from_file ? c : lim;
+        vs_schema_format_number(c->num, a, sizeof a);
+        vs_schema_format_number(lim->num, b, sizeof b);
+        return fail(r, VS_ESCHEMA, at_c->line ? at_c->line : at.line,
+                    at_c->line ? at_c->col : at.col,
+                    "%s.%s = %s%s must not exceed %s.%s = %s", path, k->key, a,
+                    c->from_file ? "" : " (default)", path, k->at_most, b);
+      }
+    }
+  }
+  return VS_OK;
+}
+
+/* ---- pass 3: names, then the network -------------------------------------- */
+
+enum { NS_NODE = 1, NS_BRANCH = 2, NS_BOUNDARY = 4 };
+
+typedef struct {
+  const char *name;
+  unsigned ns;      /* namespaces it occupies (network.h: nodes, branches) */
+  const char *kind; /* "compartment", "pressure boundary", ... */
+  int line;
+} name_entry;
+
+typedef struct {
+  name_entry *e;
+  size_t n;
+} name_table;
+
+static const name_entry *find_name(const name_table *t, const char *name) {
+  for (size_t i = 0; i < t->n; ++i)
+    if (strcmp(t->e[i].name, name) == 0) return &t->e[i];
+  return NULL;
+}
+
+static int add_name(reader *r, name_table *t, const cval *item, unsigned ns,
+                    const char *kind) {
+  const cval *nm = kid(item, "name");
+  for (size_t i = 0; i < t->n; ++i) {
+    unsigned common = t->e[i].ns & ns;
+    if (!common || strcmp(t->e[i].name, nm->str) != 0) continue;
+    return fail(r, VS_ENETWORK, nm->line, nm->col,
+                "duplicate %s name '%s' (first defined at line %d)",
+                common & NS_NODE ? "node" : common & NS_BRANCH ? "link"
+                                                               : "boundary",
+                nm->str, t->e[i].line);
+  }
+  name_entry e = {nm->str, ns, kind, nm->line};
+  t->e[t->n++] = e;
+  return VS_OK;
+}
+
+/* A link end must name a node: a compartment or a pressure node. */
+static int check_end(reader *r, const name_table *t, const cval *link,
+                     const char *end, const name_entry **out) {
+  const cval *v = kid(link, end);
+  const char *name = str_of(link, "name");
+  const name_entry *e = find_name(t, v->str);
+  if (!e)
+    return fail(r, VS_ENETWORK, v->line, v->col,
+                "link '%s': unknown node '%s' in '%s'", name, v->str, end);
+  if (!(e->ns & NS_NODE))
+    return fail(r, VS_ENETWORK, v->line, v->col,
+                "link '%s': '%s' in '%s' is a %s, not a node", name, v->str,
+                end, e->kind);
+  *out = e;
+  return VS_OK;
+}
+
+/* Every name unique in its namespace, every reference resolved, with the
+ * file position (vs_network_validate would find these without one). */
+static int check_names(reader *r, const cval *root) {
+  const cval *comps = kid(root, "compartments");
+  const cval *bounds = kid(root, "boundaries");
+  const cval *links = kid(root, "links");
+  name_table t = {calloc(comps->n_kids + bounds->n_kids + links->n_kids + 1,
+                         sizeof *t.e),
+                  0};
+  if (!t.e) return fail_oom(r);
+  int rc = VS_OK;
+  for (size_t i = 0; !rc && i < comps->n_kids; ++i)
+    rc = add_name(r, &t, &comps->kids[i], NS_NODE, "compartment");
+  for (size_t i = 0; !rc && i < bounds->n_kids; ++i) {
+    const cval *b = &bounds->kids[i];
+    /* A resistance boundary becomes a pressure node and a link. */
+    if (strcmp(b->variant, "pressure") == 0)
+      rc = add_name(r, &t, b, NS_NODE | NS_BOUNDARY, "pressure boundary");
+    else if (strcmp(b->variant, "flow") == 0)
+      rc = add_name(r, &t, b, NS_BRANCH | NS_BOUNDARY, "flow boundary");
+    else
+      rc = add_name(r, &t, b, NS_NODE | NS_BRANCH | NS_BOUNDARY,
+                    "resistance boundary");
+  }
+  for (size_t i = 0; !rc && i < links->n_kids; ++i)
+    rc = add_name(r, &t, &links->kids[i], NS_BRANCH, "link");
+
+  for (size_t i = 0; !rc && i < bounds->n_kids; ++i) {
+    const cval *b = &bounds->kids[i], *v = kid(b, "compartment");
+    if (!v->given) continue;
+    const name_entry *e = find_name(&t, v->str);
+    if (!e)
+      rc = fail(r, VS_ENETWORK, v->line, v->col,
+                "boundary '%s': unknown compartment '%s' in 'compartment'",
+                str_of(b, "name"), v->str);
+    else if (strcmp(e->kind, "compartment") != 0)
+      rc = fail(r, VS_ENETWORK, v->line, v->col,
+                "boundary '%s': '%s' in 'compartment' is a %s, not a "
+                "compartment",
+                str_of(b, "name"), v->str, e->kind);
+  }
+  for (size_t i = 0; !rc && i < links->n_kids; ++i) {
+    const cval *l = &links->kids[i], *to = kid(l, "to");
+    const name_entry *a = NULL, *b = NULL;
+    rc = check_end(r, &t, l, "from", &a);
+    if (!rc) rc = check_end(r, &t, l, "to", &b);
+    if (rc) break;
+    if (a == b)
+      rc = fail(r, VS_ENETWORK, to->line, to->col,
+                "link '%s': 'from' and 'to' are the same node '%s'",
+                str_of(l, "name"), a->name);
+    else if (strcmp(a->kind, "compartment") != 0 &&
+             strcmp(b->kind, "compartment") != 0)
+      rc = fail(r, VS_ENETWORK, to->line, to->col,
+                "link '%s' joins two pressure boundaries '%s' and '%s' (one "
+                "end must be a compartment)",
+                str_of(l, "name"), a->name, b->name);
+  }
+  free(t.e);
+  return rc;
+}
+
+/* A waveform from its value: a constant, a table or a sine. */
+static int make_waveform(const cval *v, vs_waveform *w) {
+  *w = vs_waveform_constant(v->num);
+  if (!v->is_map) return VS_OK;
+  if (strcmp(v->variant, "table") == 0) {
+    const cval *t = kid(v, "times_s"), *x = kid(v, "values");
+    return vs_waveform_set_table(w, t->n_nums, t->nums, x->nums,
+                                 num_of(v, "periodic") != 0);
+  }
+  w->kind = VS_WAVE_SINE;
+  w->value = num_of(v, "mean");
+  w->amplitude = num_of(v, "amplitude");
+  w->period_s = num_of(v, "period_s");
+  w->phase_s = num_of(v, "phase_s");
+  return VS_OK;
+}
+
+static int add_failed(reader *r, int rc, const cval *item, const char *what) {
+  return fail(r, rc == VS_ENOMEM ? VS_ENOMEM : VS_ENETWORK, item->line,
+              item->col, "%s '%s': the network refused it (%s)", what,
+              str_of(item, "name"), vs_strerror(rc));
+}
+
+static int add_compartment(reader *r, vs_network *net, const cval *c) {
+  const cval *w = kid(c, "wall");
+  vs_compartment_spec s;
+  memset(&s, 0, sizeof s);
+  s.name = str_of(c, "name");
+  s.height_cm = num_of(c, "height_cm");
+  s.p_init_mmhg = num_of(c, "p_init_mmhg");
+  if (strcmp(w->variant, "linear") == 0) {
+    s.wall = vs_wall_linear(num_of(w, "compliance_ml_mmhg"), num_of(w, "v0_ml"));
+  } else {
+    double d_cm = num_of(w, "diameter_mm") / 10.0;
+    s.wall = vs_wall_tube_law(num_of(w, "k_mmhg"), VS_PI * d_cm * d_cm / 4.0,
+                              num_of(w, "length_cm"));
+    s.wall.m = num_of(w, "m");
+    s.wall.n = num_of(w, "n");
+  }
+  int rc = make_waveform(kid(c, "p_ext_mmhg"), &s.p_ext);
+  if (!rc) rc = vs_network_add_compartment(net, &s);
+  vs_waveform_clear(&s.p_ext); /* the network keeps its own copy */
+  return rc < 0 ? add_failed(r, rc, c, "compartment") : VS_OK;
+}
+
+static int add_boundary(reader *r, vs_network *net, const cval *b) {
+  int rc;
+  if (strcmp(b->variant, "flow") == 0) {
+    vs_flow_source_spec s;
+    memset(&s, 0, sizeof s);
+    s.name = str_of(b, "name");
+    s.compartment = str_of(b, "compartment");
+    rc = make_waveform(kid(b, "flow_ml_s"), &s.flow);
+    if (!rc) rc = vs_network_add_flow_source(net, &s);
+    vs_waveform_clear(&s.flow);
+    return rc < 0 ? add_failed(r, rc, b, "boundary") : VS_OK;
+  }
+  vs_pressure_node_spec p;
+  memset(&p, 0, sizeof p);
+  p.name = str_of(b, "name");
+  p.height_cm = num_of(b, "height_cm");
+  rc = make_waveform(kid(b, "pressure_mmhg"), &p.pressure);
+  if (!rc) rc = vs_network_add_pressure_node(net, &p);
+  vs_waveform_clear(&p.pressure);
+  if (rc >= 0 && strcmp(b->variant, "resistance") == 0) {
+    /* The compartment drains through the resistance into the node. */
+    vs_link_spec l = vs_link_spec_default();
+    l.name = p.name;
+    l.from = str_of(b, "compartment");
+    l.to = p.name;
+    l.resistance_mmhg_s_ml = num_of(b, "resistance_mmhg_s_ml");
+    rc = vs_network_add_link(net, &l);
+  }
+  return rc < 0 ? add_failed(r, rc, b, "boundary") : VS_OK;
+}
+
+static int add_link(reader *r, vs_network *net, const cval *l) {
+  const cval *d = kid(l, "diameter_mm"), *len = kid(l, "length_cm");
+  const cval *st = kid(l, "stenosis");
+  vs_link_spec s = vs_link_spec_default();
+  s.name = str_of(l, "name");
+  s.from = str_of(l, "from");
+  s.to = str_of(l, "to");
+  s.resistance_mmhg_s_ml = num_of(l, "resistance_mmhg_s_ml");
+  s.inertance_mmhg_s2_ml = num_of(l, "inertance_mmhg_s2_ml");
+  s.diameter_cm = d->given ? d->num / 10.0 : 0.0;
+  s.length_cm = len->given ? len->num : 0.0;
+  s.poiseuille = num_of(l, "poiseuille") != 0;
+  s.geometric_inertance = num_of(l, "geometric_inertance") != 0;
+  s.collapsible = num_of(l, "collapsible") != 0;
+  if (st->given) {
+    s.has_stenosis = 1;
+    s.stenosis = vs_stenosis_young_tsai(num_of(st, "area_ratio"),
+                                        num_of(st, "length_cm"));
+    s.stenosis.kt = num_of(st, "kt");
+    s.stenosis.ku = num_of(st, "ku");
+    s.stenosis.la_ls = num_of(st, "la_ls");
+    s.stenosis.la_ds = num_of(st, "la_ds");
+  }
+  int rc = vs_network_add_link(net, &s);
+  return rc < 0 ? add_failed(r, rc, l, "link") : VS_OK;
+}
+
+static int build_network(reader *r, const cval *root, vs_network **out) {
+  const cval *blood = kid(root, "blood"), *posture = kid(root, "posture");
+  const cval *comps = kid(root, "compartments");
+  const cval *bounds = kid(root, "boundaries"), *links = kid(root, "links");
+  vs_network *net = NULL;
+  vs_waveform tilt = vs_waveform_constant(0.0);
+  char why[512];
+  int rc = vs_network_create(&net);
+  if (rc) {
+    rc = fail_oom(r);
+    goto done;
+  }
+  rc = vs_network_set_blood(net, num_of(blood, "density_g_cm3"),
+                            num_of(blood, "viscosity_mpa_s"));
+  if (!rc) rc = make_waveform(kid(posture, "tilt_deg"), &tilt);
+  if (!rc) rc = vs_network_set_tilt(net, &tilt);
+  if (rc) {
+    rc = fail(r, rc == VS_ENOMEM ? VS_ENOMEM : VS_ENETWORK, 0, 0,
+              "blood or posture refused by the network (%s)", vs_strerror(rc));
+    goto done;
+  }
+  for (size_t i = 0; !rc && i < comps->n_kids; ++i)
+    rc = add_compartment(r, net, &comps->kids[i]);
+  for (size_t i = 0; !rc && i < bounds->n_kids; ++i)
+    rc = add_boundary(r, net, &bounds->kids[i]);
+  for (size_t i = 0; !rc && i < links->n_kids; ++i)
+    rc = add_link(r, net, &links->kids[i]);
+  if (rc) goto done;
+  why[0] = '\0';
+  if (vs_network_validate(net, why, sizeof why))
+    rc = fail(r, VS_ENETWORK, 0, 0, "%s", why[0] ? why : "invalid network");
+done:
+  vs_waveform_clear(&tilt);
+  if (rc) vs_network_free(&net);
+  *out = net;
+  return rc;
+}
+
+static int build_solver(reader *r, const cval *solver, vs_solver_options *o) {
+  char why[256];
+  *o = vs_solver_options_default();
+  for (size_t i = 0; i < solver->n_kids; ++i)
+    if (solver->kids[i].given)
+      vs_schema_solver_set(o, solver->kids[i].key, solver->kids[i].num);
+  why[0] = '\0';
+  if (vs_solver_options_validate(o, why, sizeof why))
+    return fail(r, VS_ESCHEMA, 0, 0, "%s", why[0] ? why : "invalid solver");
+  return VS_OK;
+}
+
+/* ---- the resolved case ---------------------------------------------------- */
+
+/* Shortest text that reads back exactly, written so that YAML 1.1 readers
+ * (PyYAML) also see a float: 1e-6 becomes 1.0e-6, 1e7 becomes 1.0e+7. */
+static void emit_number(sbuf *b, double x, int integer) {
+  char t[48], out[64];
+  if (integer) {
+    snprintf(out, sizeof out, "%.0f", x);
+    sb_puts(b, out);
+    return;
+  }
+  vs_schema_format_number(x, t, sizeof t);
+  char *e = strchr(t, 'e');
+  if (!e) {
+    sb_puts(b, t);
+    return;
+  }
+  *e = '\0';
+  snprintf(out, sizeof out, "%s%se%s%s", t, strchr(t, '.') ? "" : ".0",
+           e[1] == '-' ? "" : "+", e + 1);
+  sb_puts(b, out);
+}
+
+/* A double-quoted YAML string (always quoted: no name can turn into a
+ * number or a bool on the way back). */
+static void emit_string(sbuf *b, const char *s) {
+  sb_putn(b, "\"", 1);
+  for (; *s; ++s) {
+    unsigned char c = (unsigned char)*s;
+    char esc[8];
+    switch (c) {
+    case '"': sb_puts(b, "\\\""); break;
+    case '\\': sb_puts(b, "\\\\"); break;
+    case '\n': sb_puts(b, "\\n"); break;
+    case '\t': sb_puts(b, "\\t"); break;
+    case '\r': sb_puts(b, "\\r"); break;
+    default:
+      if (c < 0x20 || c == 0x7f) {
+        snprintf(esc, sizeof esc, "\\x%02x", c);
+        sb_puts(b, esc);
+      } else {
+        sb_putn(b, (const char *)&c, 1);
+      }
+    }
+  }
+  sb_putn(b, "\"", 1);
+}
+
+static void emit_map(sbuf *b, const cval *m, int indent, int inline_first);
+
+static void emit_value(sbuf *b, const cval *c, int indent) {
+  const vs_schema_key *k = c->key;
+  switch (k->type) {
+  case VS_ST_NUMBER:
+  case VS_ST_INTEGER:
+    sb_putn(b, " ", 1);
+    emit_number(b, c->num, k->type == VS_ST_INTEGER);
+    break;
+  case VS_ST_STRING:
+    sb_putn(b, " ", 1);
+    emit_string(b, c->str ? c->str : "");
+    break;
+  case VS_ST_BOOL:
+    sb_puts(b, c->num != 0 ? " true" : " false");
+    break;
+  case VS_ST_ENUM:
+    sb_putn(b, " ", 1);
+    sb_puts(b, k->choices[(int)c->num]);
+    break;
+  case VS_ST_NUMBER_LIST:
+    sb_puts(b, " [");
+    for (size_t i = 0; i < c->n_nums; ++i) {
+      if (i) sb_puts(b, ", ");
+      emit_number(b, c->nums[i], 0);
+    }
+    sb_putn(b, "]", 1);
+    break;
+  case VS_ST_WAVEFORM:
+    if (!c->is_map) {
+      sb_putn(b, " ", 1);
+      emit_number(b, c->num, 0);
+      break;
+    }
+    sb_putn(b, "\n", 1);
+    emit_map(b, c, indent + 2, 0);
+    return;
+  case VS_ST_MAPPING:
+    sb_putn(b, "\n", 1);
+    emit_map(b, c, indent + 2, 0);
+    return;
+  case VS_ST_LIST:
+    if (c->n_kids == 0) {
+      sb_puts(b, " []");
+      break;
+    }
+    sb_putn(b, "\n", 1);
+    for (size_t i = 0; i < c->n_kids; ++i) {
+      sb_indent(b, indent + 2);
+      sb_puts(b, "- ");
+      emit_map(b, &c->kids[i], indent + 4, 1);
+    }
+    return;
+  }
+  sb_putn(b, "\n", 1);
+}
+
+/* Keys in schema order; a list item's first key follows its "- ". */
+static void emit_map(sbuf *b, const cval *m, int indent, int inline_first) {
+  int first = 1;
+  for (size_t i = 0; i < m->n_kids; ++i) {
+    const cval *c = &m->kids[i];
+    if (!c->given || !vs_schema_applies(c->key, m->variant)) continue;
+    if (!(first && inline_first)) sb_indent(b, indent);
+    first = 0;
+    sb_puts(b, c->key->key);
+    sb_putn(b, ":", 1);
+    emit_value(b, c, indent);
+  }
+}
+
+static char *resolved_text(const cval *root) {
+  sbuf b = {0};
+  sb_puts(&b, "# venosim case, resolved: every default filled in.\n");
+  emit_map(&b, root, 0, 0);
+  if (b.oom) {
+    free(b.s);
+    return NULL;
+  }
+  return b.s;
+}
+
+/* ---- the public functions ------------------------------------------------- */
+
+/* "cases/chain.yaml" -> "chain". */
+static char *file_stem(const char *path) {
+  const char *base = path;
+  for (const char *p = path; *p; ++p)
+    if (*p == '/' || *p == '\\') base = p + 1;
+  const char *dot = strrchr(base, '.');
+  size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+  return n ? dup_n(base, n) : dup_s("case");
+}
+
+void vs_case_free(vs_case **c) {
+  if (!c || !*c) return;
+  vs_case *cs = *c;
+  free(cs->path);
+  free(cs->name);
+  free(cs->description);
+  free(cs->text);
+  free(cs->resolved);
+  vs_network_free(&cs->network);
+  free(cs);
+  *c = NULL;
+}
+
+int vs_case_load_string(const char *text, size_t len, const char *display_name,
+                        vs_case **c, char *msg, size_t msglen) {
+  struct fy_diag *diag = NULL;
+  struct fy_parser *parser = NULL;
+  struct fy_document *doc = NULL, *extra = NULL;
+  cval root;
+  vs_case *cs = NULL;
+  reader r = {display_name ? display_name : "<string>", NULL, msg, msglen};
+  int rc = VS_OK;
+
+  memset(&root, 0, sizeof root);
+  if (msg && msglen) msg[0] = '\0';
+  if (c) *c = NULL;
+  if (!c || (!text && len)) return fail(&r, VS_EINVAL, 0, 0, "no case text");
+
+  cs = calloc(1, sizeof *cs);
+  if (cs) {
+    cs->path = dup_s(r.file);
+    cs->text = dup_n(text ? text : "", len);
+  }
+  char *stem = cs && cs->path ? file_stem(cs->path) : NULL;
+  if (!cs || !cs->path || !cs->text || !stem) {
+    rc = fail_oom(&r);
+    goto done;
+  }
+  r.file = cs->path;
+  r.stem = stem;
+
+  /* Pass 1: text, then YAML: exactly one document. */
+  rc = check_text(&r, cs->text, len);
+  if (rc) goto done;
+  struct fy_diag_cfg dcfg;
+  fy_diag_cfg_default(&dcfg);
+  dcfg.fp = NULL;
+  dcfg.output_fn = diag_quiet;
+  dcfg.colorize = false;
+  diag = fy_diag_create(&dcfg);
+  if (!diag) {
+    rc = fail_oom(&r);
+    goto done;
+  }
+  fy_diag_set_collect_errors(diag, true);
+  /* Aliases and merge keys are resolved so that `<<: *wall` works. */
+  struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT,
+                              .diag = diag};
+  parser = fy_parser_create(&pcfg);
+  if (!parser || fy_parser_set_string(parser, cs->text, len)) {
+    rc = fail_oom(&r);
+    goto done;
+  }
+  doc = fy_parse_load_document(parser);
+  if ((rc = yaml_error(&r, diag))) goto done;
+  if (doc) extra = fy_parse_load_document(parser);
+  if ((rc = yaml_error(&r, diag))) goto done;
+  if (extra) {
+    struct fy_document_state *st = fy_document_get_document_state(extra);
+    const struct fy_mark *m = st ? fy_document_state_start_mark(st) : NULL;
+    rc = fail(&r, VS_EPARSE, m ? m->line + 1 : 0, m ? m->column + 1 : 0,
+              "a case file holds one YAML document; another starts here");
+    goto done;
+  }
+  struct fy_node *top = doc ? fy_document_root(doc) : NULL;
+  if (is_null(top)) {
+    rc = fail(&r, VS_EPARSE, 0, 0,
+              "empty case file (expected a mapping with at least "
+              "'description' and 'compartments')");
+    goto done;
+  }
+  pos_t start = {1, 1};
+  if (fy_node_get_type(top) != FYNT_MAPPING) {
+    char got[SHOW_LEN + 32];
+    pos_t p = node_pos(top, start);
+    rc = fail(&r, VS_ESCHEMA, p.line, p.col,
+              "expected a mapping of keys (description, compartments, ...) "
+              "at the top level, got %s",
+              show(top, got, sizeof got));
+    goto done;
+  }
+
+  /* Pass 2: the schema; pass 3: names, network, solver. */
+  if ((rc = check_mapping(&r, top, vs_case_schema, NULL, "", start, &root)))
+    goto done;
+  if ((rc = check_names(&r, &root))) goto done;
+  if ((rc = build_network(&r, &root, &cs->network))) goto done;
+  if ((rc = build_solver(&r, kid(&root, "solver"), &cs->solver))) goto done;
+  cs->name = dup_s(str_of(&root, "name"));
+  cs->description = dup_s(str_of(&root, "description"));
+  cs->resolved = resolved_text(&root);
+  if (!cs->name || !cs->description || !cs->resolved) rc = fail_oom(&r);
+
+done:
+  cval_clear(&root);
+  if (extra) fy_parse_document_destroy(parser, extra);
+  if (doc) fy_parse_document_destroy(parser, doc);
+  if (parser) fy_parser_destroy(parser);
+  if (diag) fy_diag_destroy(diag);
+  free(stem);
+  if (rc) vs_case_free(&cs);
+  if (c) *c = cs;
+  return rc;
+}
+
+int vs_case_load_file(const char *path, vs_case **c, char *msg,
+                      size_t msglen) {
+  reader r = {path ? path : "<null>", NULL, msg, msglen};
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+  int rc;
+
+  if (msg && msglen) msg[0] = '\0';
+  if (c) *c = NULL;
+  if (!path || !c) return fail(&r, VS_EINVAL, 0, 0, "no case file given");
+  errno = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    int e = errno;
+    return fail(&r, VS_EIO, 0, 0, "cannot open: %s",
+                e ? strerror(e) : "unknown error");
+  }
+  for (;;) {
+    if (n == cap) {
+      if (cap >= MAX_CASE_BYTES) {
+        rc = fail(&r, VS_EIO, 0, 0, "too large for a case file (over %d MiB)",
+                  MAX_CASE_BYTES >> 20);
+        goto done;
+      }
+      cap = cap ? 2 * cap : 65536;
+      char *g = realloc(buf, cap);
+      if (!g) {
+        rc = fail_oom(&r);
+        goto done;
+      }
+      buf = g;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0) break;
+  }
+  if (ferror(f)) {
+    int e = errno;
+    rc = fail(&r, VS_EIO, 0, 0, "cannot read: %s",
+              e ? strerror(e) : "read error");
+    goto done;
+  }
+  rc = vs_case_load_string(buf, n, path, c, msg, msglen);
+done:
+  fclose(f);
+  free(buf);
+  return rc;
+}

@@ -1,0 +1,608 @@
+/* The case file schema: every key, its type, unit, default, range and
+ * meaning, in one table (case_schema.h), and its Markdown reference. */
+#include "case_schema.h"
+
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "venosim/case.h"
+#include "venosim/error.h"
+#include "venosim/stenosis.h"
+#include "venosim/units.h"
+#include "venosim/wall.h"
+
+/* ---- the table ------------------------------------------------------------
+ * Read bottom-up: vs_case_schema (the top level) is at the end. Numbers are
+ * checked against [min, max] with the ends given by .range; defaults marked
+ * VS_DEFAULT_MODEL come from the model or solver code itself (see
+ * vs_schema_default_number) so that they are never written down twice. */
+
+static const char *const wall_types[] = {"linear", "tube_law", NULL};
+static const char *const boundary_types[] = {"pressure", "flow", "resistance",
+                                             NULL};
+/* In vs_linsol_kind order: the choice index is stored as the option. */
+static const char *const linear_solvers[] = {"auto", "dense", "klu", NULL};
+_Static_assert(VS_LINSOL_AUTO == 0 && VS_LINSOL_DENSE == 1 &&
+                   VS_LINSOL_KLU == 2,
+               "linear_solvers[] must follow vs_linsol_kind");
+static const char *const waveform_types[] = {"table", "sine", NULL};
+
+const vs_schema_key vs_waveform_schema[] = {
+    {.key = "type", .type = VS_ST_ENUM, .required = 1, .choices = waveform_types,
+     .discriminator = 1,
+     .desc = "table: piecewise linear through knots; sine: mean + amplitude "
+             "sin(2 pi (t - phase_s) / period_s)"},
+    {.key = "times_s", .type = VS_ST_NUMBER_LIST, .unit = "s", .required = 1,
+     .only = "table", .range = VS_RANGE_CC, .min = 0, .max = 1e6,
+     .min_items = 1, .desc = "knot times, strictly increasing"},
+    {.key = "values", .type = VS_ST_NUMBER_LIST, .required = 1,
+     .only = "table", .inherit_range = 1, .min_items = 1,
+     .desc = "value at each knot (as many as times_s), in the key's unit and "
+             "range"},
+    {.key = "periodic", .type = VS_ST_BOOL, .dflt = VS_DEFAULT_VALUE,
+     .def_number = 0, .only = "table",
+     .desc = "repeat with period times_s[last] - times_s[0] (needs >= 2 "
+             "knots); otherwise held at the end values"},
+    {.key = "mean", .type = VS_ST_NUMBER, .required = 1, .only = "sine",
+     .inherit_range = 1,
+     .desc = "mean value, in the key's unit; mean +- abs(amplitude) must lie "
+             "in the key's range"},
+    {.key = "amplitude", .type = VS_ST_NUMBER, .required = 1, .only = "sine",
+     .range = VS_RANGE_ANY, .desc = "amplitude, in the key's unit"},
+    {.key = "period_s", .type = VS_ST_NUMBER, .unit = "s", .required = 1,
+     .only = "sine", .range = VS_RANGE_OC, .min = 0, .max = 1e6,
+     .desc = "period"},
+    {.key = "phase_s", .type = VS_ST_NUMBER, .unit = "s",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 0, .only = "sine",
+     .range = VS_RANGE_CC, .min = -1e6, .max = 1e6,
+     .desc = "time shift: the sine starts rising at t = phase_s"},
+    {0}};
+
+static const vs_schema_key blood_keys[] = {
+    {.key = "density_g_cm3", .type = VS_ST_NUMBER, .unit = "g/cm^3",
+     .dflt = VS_DEFAULT_VALUE, .def_number = VS_BLOOD_DENSITY_G_CM3,
+     .range = VS_RANGE_CC, .min = 0.5, .max = 2, .desc = "blood density"},
+    {.key = "viscosity_mpa_s", .type = VS_ST_NUMBER, .unit = "mPa s",
+     .dflt = VS_DEFAULT_VALUE, .def_number = VS_BLOOD_VISCOSITY_MPA_S,
+     .range = VS_RANGE_CC, .min = 0.5, .max = 20,
+     .desc = "blood dynamic viscosity"},
+    {0}};
+
+static const vs_schema_key posture_keys[] = {
+    {.key = "tilt_deg", .type = VS_ST_WAVEFORM, .unit = "deg",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 90, .range = VS_RANGE_CC,
+     .min = -90, .max = 90,
+     .desc = "body angle from horizontal: 90 upright, 0 supine, negative "
+             "head down"},
+    {0}};
+
+static const vs_schema_key solver_keys[] = {
+    {.key = "t_end_s", .type = VS_ST_NUMBER, .unit = "s",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_T_END,
+     .range = VS_RANGE_OC, .min = 0, .max = 1e6,
+     .desc = "end of the simulation (it starts at t = 0)"},
+    {.key = "output_dt_s", .type = VS_ST_NUMBER, .unit = "s",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_OUTPUT_DT,
+     .range = VS_RANGE_OC, .min = 0, .max = 1e4, .at_most = "t_end_s",
+     .desc = "spacing of the output samples"},
+    {.key = "rtol", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_RTOL,
+     .range = VS_RANGE_CC, .min = 1e-12, .max = 1e-2,
+     .desc = "CVODE relative tolerance"},
+    {.key = "atol_volume_ml", .type = VS_ST_NUMBER, .unit = "mL",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_ATOL_VOLUME,
+     .range = VS_RANGE_CC, .min = 1e-14, .max = 1,
+     .desc = "CVODE absolute tolerance on volumes"},
+    {.key = "atol_flow_ml_s", .type = VS_ST_NUMBER, .unit = "mL/s",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_ATOL_FLOW,
+     .range = VS_RANGE_CC, .min = 1e-14, .max = 1,
+     .desc = "CVODE absolute tolerance on flows"},
+    {.key = "max_step_s", .type = VS_ST_NUMBER, .unit = "s",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_MAX_STEP,
+     .range = VS_RANGE_CC, .min = 0, .max = 1e4,
+     .desc = "largest step (0: no limit); keep it below the shortest pulse "
+             "of the forcing"},
+    {.key = "initial_step_s", .type = VS_ST_NUMBER, .unit = "s",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_INITIAL_STEP,
+     .range = VS_RANGE_CC, .min = 0, .max = 1e3,
+     .desc = "first step (0: CVODE estimates it)"},
+    {.key = "max_order", .type = VS_ST_INTEGER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_MAX_ORDER,
+     .range = VS_RANGE_CC, .min = 1, .max = 5,
+     .desc = "highest BDF order"},
+    {.key = "max_steps", .type = VS_ST_INTEGER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_MAX_STEPS,
+     .range = VS_RANGE_CC, .min = 10, .max = 1e9,
+     .desc = "steps allowed between two output samples"},
+    {.key = "linear_solver", .type = VS_ST_ENUM, .dflt = VS_DEFAULT_MODEL,
+     .bind = VS_BIND_SOLVER_LINEAR_SOLVER, .choices = linear_solvers,
+     .desc = "Newton linear solver: dense LU, sparse KLU, or auto (dense up "
+             "to dense_max_states states)"},
+    {.key = "dense_max_states", .type = VS_ST_INTEGER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_DENSE_MAX_STATES,
+     .range = VS_RANGE_CC, .min = 1, .max = 1e7,
+     .desc = "auto uses the dense solver up to this many states"},
+    {0}};
+
+static const vs_schema_key wall_keys[] = {
+    {.key = "type", .type = VS_ST_ENUM, .required = 1, .choices = wall_types,
+     .discriminator = 1,
+     .desc = "wall law: linear compliance, or Shapiro's collapsible tube law"},
+    {.key = "compliance_ml_mmhg", .type = VS_ST_NUMBER, .unit = "mL/mmHg",
+     .required = 1, .only = "linear", .range = VS_RANGE_OC, .min = 0,
+     .max = 1e5, .desc = "compliance C: p_tm = (V - V0) / C"},
+    {.key = "v0_ml", .type = VS_ST_NUMBER, .unit = "mL",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 0, .only = "linear",
+     .range = VS_RANGE_CC, .min = 0, .max = 1e6,
+     .desc = "unstressed volume V0"},
+    {.key = "k_mmhg", .type = VS_ST_NUMBER, .unit = "mmHg", .required = 1,
+     .only = "tube_law", .range = VS_RANGE_OC, .min = 0, .max = 1e5,
+     .desc = "tube-law stiffness K: p_tm = K (alpha^m - alpha^n)"},
+    {.key = "diameter_mm", .type = VS_ST_NUMBER, .unit = "mm", .required = 1,
+     .only = "tube_law", .range = VS_RANGE_OC, .min = 0, .max = 200,
+     .desc = "reference diameter (A0 = pi D^2 / 4 at p_tm = 0)"},
+    {.key = "length_cm", .type = VS_ST_NUMBER, .unit = "cm", .required = 1,
+     .only = "tube_law", .range = VS_RANGE_OC, .min = 0, .max = 1000,
+     .desc = "segment length (reference volume A0 l)"},
+    {.key = "m", .type = VS_ST_NUMBER, .unit = "1", .dflt = VS_DEFAULT_MODEL,
+     .bind = VS_BIND_WALL_M, .only = "tube_law", .range = VS_RANGE_CC,
+     .min = 1, .max = 50, .desc = "tube-law distension exponent"},
+    {.key = "n", .type = VS_ST_NUMBER, .unit = "1", .dflt = VS_DEFAULT_MODEL,
+     .bind = VS_BIND_WALL_N, .only = "tube_law", .range = VS_RANGE_CC,
+     .min = -20, .max = -0.01, .desc = "tube-law collapse exponent"},
+    {0}};
+
+static const vs_schema_key compartment_keys[] = {
+    {.key = "name", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "unique among compartments and boundaries"},
+    {.key = "height_cm", .type = VS_ST_NUMBER, .unit = "cm",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 0, .range = VS_RANGE_CC,
+     .min = -500, .max = 500,
+     .desc = "height above the floor when upright (hydrostatics)"},
+    {.key = "p_init_mmhg", .type = VS_ST_NUMBER, .unit = "mmHg",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 0, .range = VS_RANGE_CC,
+     .min = -100, .max = 1000,
+     .desc = "initial pressure (absolute: external + transmural)"},
+    {.key = "p_ext_mmhg", .type = VS_ST_WAVEFORM, .unit = "mmHg",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 0, .range = VS_RANGE_CC,
+     .min = -100, .max = 1000,
+     .desc = "external pressure: tissue, muscle pump, stocking"},
+    {.key = "wall", .type = VS_ST_MAPPING, .required = 1, .sub = wall_keys,
+     .desc = "pressure-volume law of the wall"},
+    {0}};
+
+static const vs_schema_key boundary_keys[] = {
+    {.key = "name", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "unique among compartments, boundaries and links"},
+    {.key = "type", .type = VS_ST_ENUM, .required = 1,
+     .choices = boundary_types, .discriminator = 1,
+     .desc = "pressure: a node at a prescribed pressure; flow: a prescribed "
+             "inflow into a compartment; resistance: a compartment drained "
+             "through a resistance to a prescribed pressure"},
+    {.key = "compartment", .type = VS_ST_STRING, .required = 1,
+     .only = "flow resistance", .min_items = 1,
+     .desc = "the compartment the boundary acts on"},
+    {.key = "pressure_mmhg", .type = VS_ST_WAVEFORM, .unit = "mmHg",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 0, .only = "pressure resistance",
+     .range = VS_RANGE_CC, .min = -100, .max = 1000,
+     .desc = "prescribed pressure"},
+    {.key = "height_cm", .type = VS_ST_NUMBER, .unit = "cm",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 0, .only = "pressure resistance",
+     .range = VS_RANGE_CC, .min = -500, .max = 500,
+     .desc = "height of the pressure node"},
+    {.key = "flow_ml_s", .type = VS_ST_WAVEFORM, .unit = "mL/s",
+     .required = 1, .only = "flow", .range = VS_RANGE_CC, .min = -1e5,
+     .max = 1e5, .desc = "flow into the compartment (negative: out of it)"},
+    {.key = "resistance_mmhg_s_ml", .type = VS_ST_NUMBER,
+     .unit = "mmHg s/mL", .required = 1, .only = "resistance",
+     .range = VS_RANGE_OC, .min = 0, .max = 1e7,
+     .desc = "outflow resistance from the compartment to the pressure"},
+    {0}};
+
+static const vs_schema_key stenosis_keys[] = {
+    {.key = "area_ratio", .type = VS_ST_NUMBER, .unit = "1", .required = 1,
+     .range = VS_RANGE_OC, .min = 0, .max = 1,
+     .desc = "lumen left, As/A0 (0.2 = 80 % area loss)"},
+    {.key = "length_cm", .type = VS_ST_NUMBER, .unit = "cm", .required = 1,
+     .range = VS_RANGE_OC, .min = 0, .max = 1000,
+     .desc = "stenosis length Ls"},
+    {.key = "kt", .type = VS_ST_NUMBER, .unit = "1", .dflt = VS_DEFAULT_MODEL,
+     .bind = VS_BIND_STENOSIS_KT, .range = VS_RANGE_CC, .min = 0, .max = 100,
+     .desc = "Young-Tsai expansion-loss coefficient"},
+    {.key = "ku", .type = VS_ST_NUMBER, .unit = "1", .dflt = VS_DEFAULT_MODEL,
+     .bind = VS_BIND_STENOSIS_KU, .range = VS_RANGE_CC, .min = 0, .max = 100,
+     .desc = "Young-Tsai inertance coefficient"},
+    {.key = "la_ls", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_STENOSIS_LA_LS,
+     .range = VS_RANGE_CC, .min = 0, .max = 100,
+     .desc = "La = la_ls Ls + la_ds Ds: weight of the stenosis length"},
+    {.key = "la_ds", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_STENOSIS_LA_DS,
+     .range = VS_RANGE_CC, .min = 0, .max = 100,
+     .desc = "La = la_ls Ls + la_ds Ds: weight of the stenosis diameter"},
+    {0}};
+
+static const vs_schema_key link_keys[] = {
+    {.key = "name", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "unique among links and boundaries"},
+    {.key = "from", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "upstream node (compartment or pressure boundary); Q > 0 flows "
+             "from -> to"},
+    {.key = "to", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "downstream node"},
+    {.key = "resistance_mmhg_s_ml", .type = VS_ST_NUMBER,
+     .unit = "mmHg s/mL", .dflt = VS_DEFAULT_VALUE, .def_number = 0,
+     .range = VS_RANGE_CC, .min = 0, .max = 1e7,
+     .desc = "given resistance, added to the geometric ones"},
+    {.key = "inertance_mmhg_s2_ml", .type = VS_ST_NUMBER,
+     .unit = "mmHg s^2/mL", .dflt = VS_DEFAULT_VALUE, .def_number = 0,
+     .range = VS_RANGE_CC, .min = 0, .max = 1e7,
+     .desc = "given inertance (> 0 makes the flow a state)"},
+    {.key = "diameter_mm", .type = VS_ST_NUMBER, .unit = "mm",
+     .range = VS_RANGE_OC, .min = 0, .max = 200,
+     .desc = "free lumen diameter D0 (geometry, with length_cm)"},
+    {.key = "length_cm", .type = VS_ST_NUMBER, .unit = "cm",
+     .range = VS_RANGE_OC, .min = 0, .max = 1000,
+     .desc = "segment length (geometry, with diameter_mm)"},
+    {.key = "poiseuille", .type = VS_ST_BOOL, .dflt = VS_DEFAULT_NEEDS_MET,
+     .needs = "diameter_mm length_cm",
+     .desc = "add the Poiseuille resistance 8 pi mu l / A^2 of the geometry"},
+    {.key = "geometric_inertance", .type = VS_ST_BOOL,
+     .dflt = VS_DEFAULT_NEEDS_MET, .needs = "diameter_mm length_cm",
+     .desc = "add the inertance rho l / A0 of the geometry"},
+    {.key = "collapsible", .type = VS_ST_BOOL, .dflt = VS_DEFAULT_VALUE,
+     .def_number = 0, .needs = "poiseuille",
+     .desc = "Poiseuille resistance follows the area of tube-law ends"},
+    {.key = "stenosis", .type = VS_ST_MAPPING, .needs = "diameter_mm",
+     .sub = stenosis_keys,
+     .desc = "a Young-Tsai stenosis or clot in the link"},
+    {0}};
+
+const vs_schema_key vs_case_schema[] = {
+    {.key = "name", .type = VS_ST_STRING, .dflt = VS_DEFAULT_STEM,
+     .min_items = 1, .desc = "case name, used to name runs and results"},
+    {.key = "description", .type = VS_ST_STRING, .required = 1,
+     .min_items = 1, .desc = "what the case shows and what to expect"},
+    {.key = "blood", .type = VS_ST_MAPPING, .dflt = VS_DEFAULT_EMPTY,
+     .sub = blood_keys, .desc = "blood properties"},
+    {.key = "posture", .type = VS_ST_MAPPING, .dflt = VS_DEFAULT_EMPTY,
+     .sub = posture_keys, .desc = "body position"},
+    {.key = "solver", .type = VS_ST_MAPPING, .dflt = VS_DEFAULT_EMPTY,
+     .sub = solver_keys, .desc = "integration settings (CVODE, BDF)"},
+    {.key = "compartments", .type = VS_ST_LIST, .required = 1, .min_items = 1,
+     .sub = compartment_keys, .desc = "volumes of blood behind a wall"},
+    {.key = "boundaries", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
+     .sub = boundary_keys,
+     .desc = "prescribed pressures and flows at the network's edges"},
+    {.key = "links", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
+     .sub = link_keys, .desc = "vessels and resistances joining two nodes"},
+    {0}};
+
+/* ---- queries -------------------------------------------------------------- */
+
+size_t vs_schema_count(const vs_schema_key *table) {
+  size_t n = 0;
+  while (table && table[n].key) ++n;
+  return n;
+}
+
+int vs_schema_find(const vs_schema_key *table, const char *key) {
+  for (size_t i = 0; table && table[i].key; ++i)
+    if (strcmp(table[i].key, key) == 0) return (int)i;
+  return -1;
+}
+
+int vs_schema_discriminator(const vs_schema_key *table) {
+  for (size_t i = 0; table && table[i].key; ++i)
+    if (table[i].discriminator) return (int)i;
+  return -1;
+}
+
+/* 1 if `word` is one of the space-separated words of `list`. */
+static int word_in(const char *list, const char *word) {
+  size_t n = strlen(word);
+  for (const char *p = list; *p;) {
+    while (*p == ' ') ++p;
+    size_t m = strcspn(p, " ");
+    if (m == n && m > 0 && strncmp(p, word, n) == 0) return 1;
+    p += m;
+  }
+  return 0;
+}
+
+int vs_schema_applies(const vs_schema_key *k, const char *variant) {
+  if (!k->only) return 1;
+  return variant && word_in(k->only, variant);
+}
+
+int vs_schema_choice(const vs_schema_key *k, const char *value) {
+  for (size_t i = 0; k->choices && k->choices[i]; ++i)
+    if (strcmp(k->choices[i], value) == 0) return (int)i;
+  return -1;
+}
+
+int vs_schema_in_range(const vs_schema_key *k, double x) {
+  if (!isfinite(x)) return 0;
+  switch (k->range) {
+  case VS_RANGE_CC:
+    return x >= k->min && x <= k->max;
+  case VS_RANGE_OC:
+    return x > k->min && x <= k->max;
+  case VS_RANGE_CO:
+    return x >= k->min && x < k->max;
+  case VS_RANGE_OO:
+    return x > k->min && x < k->max;
+  case VS_RANGE_ANY:
+    return 1;
+  }
+  return 0;
+}
+
+/* snprintf follows LC_NUMERIC; case files and docs always use '.'. */
+static void fix_decimal_point(char *s) {
+  const char *dp = localeconv()->decimal_point;
+  if (!dp || (dp[0] == '.' && dp[1] == '\0') || dp[1] != '\0') return;
+  for (; *s; ++s)
+    if (*s == dp[0]) *s = '.';
+}
+
+void vs_schema_format_number(double x, char *buf, size_t len) {
+  if (!buf || len == 0) return;
+  if (!isfinite(x)) {
+    snprintf(buf, len, "%s", isnan(x) ? ".nan" : x > 0 ? ".inf" : "-.inf");
+    return;
+  }
+  /* Whole numbers below 10^4 in full; otherwise the shortest %g that reads
+   * back exactly, with a compact exponent (1e-06 -> 1e-6, 1e+05 -> 1e5). */
+  if (x == floor(x) && fabs(x) < 1e4) {
+    snprintf(buf, len, "%.0f", x);
+    if (strcmp(buf, "-0") == 0) snprintf(buf, len, "0");
+    return;
+  }
+  char tmp[64];
+  for (int prec = 1; prec <= 17; ++prec) {
+    snprintf(tmp, sizeof tmp, "%.*g", prec, x);
+    if (strtod(tmp, NULL) == x) break;
+  }
+  fix_decimal_point(tmp);
+  char *e = strchr(tmp, 'e');
+  if (e) {
+    /* Drop the exponent's '+' and leading zeros. */
+    char *src = e + 1, *dst = e + 1;
+    if (*src == '+') ++src;
+    else if (*src == '-') *dst++ = *src++;
+    while (*src == '0' && src[1] != '\0') ++src;
+    memmove(dst, src, strlen(src) + 1);
+  }
+  snprintf(buf, len, "%s", tmp);
+}
+
+void vs_schema_format_range(const vs_schema_key *k, char *buf, size_t len) {
+  if (!buf || len == 0) return;
+  if (k->range == VS_RANGE_ANY) {
+    buf[0] = '\0';
+    return;
+  }
+  char lo[32], hi[32];
+  vs_schema_format_number(k->min, lo, sizeof lo);
+  vs_schema_format_number(k->max, hi, sizeof hi);
+  int open_lo = k->range == VS_RANGE_OC || k->range == VS_RANGE_OO;
+  int open_hi = k->range == VS_RANGE_CO || k->range == VS_RANGE_OO;
+  snprintf(buf, len, "%c%s, %s%c", open_lo ? '(' : '[', lo, hi,
+           open_hi ? ')' : ']');
+}
+
+double vs_schema_default_number(const vs_schema_key *k) {
+  if (k->dflt != VS_DEFAULT_MODEL) return k->def_number;
+  /* Ask the code that owns each default, with dummy sizes where it needs
+   * them: only the coefficients are read. */
+  vs_solver_options o = vs_solver_options_default();
+  vs_wall w = vs_wall_tube_law(1.0, 1.0, 1.0);
+  vs_stenosis s = vs_stenosis_young_tsai(1.0, 1.0);
+  switch (k->bind) {
+  case VS_BIND_SOLVER_T_END: return o.t_end_s;
+  case VS_BIND_SOLVER_OUTPUT_DT: return o.output_dt_s;
+  case VS_BIND_SOLVER_RTOL: return o.rtol;
+  case VS_BIND_SOLVER_ATOL_VOLUME: return o.atol_volume_ml;
+  case VS_BIND_SOLVER_ATOL_FLOW: return o.atol_flow_ml_s;
+  case VS_BIND_SOLVER_MAX_STEP: return o.max_step_s;
+  case VS_BIND_SOLVER_INITIAL_STEP: return o.initial_step_s;
+  case VS_BIND_SOLVER_MAX_ORDER: return o.max_order;
+  case VS_BIND_SOLVER_MAX_STEPS: return (double)o.max_steps;
+  case VS_BIND_SOLVER_LINEAR_SOLVER: return (double)o.linear_solver;
+  case VS_BIND_SOLVER_DENSE_MAX_STATES: return (double)o.dense_max_states;
+  case VS_BIND_WALL_M: return w.m;
+  case VS_BIND_WALL_N: return w.n;
+  case VS_BIND_STENOSIS_KT: return s.kt;
+  case VS_BIND_STENOSIS_KU: return s.ku;
+  case VS_BIND_STENOSIS_LA_LS: return s.la_ls;
+  case VS_BIND_STENOSIS_LA_DS: return s.la_ds;
+  case VS_BIND_NONE: break;
+  }
+  return k->def_number;
+}
+
+int vs_schema_solver_set(vs_solver_options *o, const vs_schema_key *k,
+                         double x) {
+  switch (k->bind) {
+  case VS_BIND_SOLVER_T_END: o->t_end_s = x; break;
+  case VS_BIND_SOLVER_OUTPUT_DT: o->output_dt_s = x; break;
+  case VS_BIND_SOLVER_RTOL: o->rtol = x; break;
+  case VS_BIND_SOLVER_ATOL_VOLUME: o->atol_volume_ml = x; break;
+  case VS_BIND_SOLVER_ATOL_FLOW: o->atol_flow_ml_s = x; break;
+  case VS_BIND_SOLVER_MAX_STEP: o->max_step_s = x; break;
+  case VS_BIND_SOLVER_INITIAL_STEP: o->initial_step_s = x; break;
+  case VS_BIND_SOLVER_MAX_ORDER: o->max_order = (int)x; break;
+  case VS_BIND_SOLVER_MAX_STEPS: o->max_steps = (long)x; break;
+  case VS_BIND_SOLVER_LINEAR_SOLVER:
+    o->linear_solver = (vs_linsol_kind)(int)x;
+    break;
+  case VS_BIND_SOLVER_DENSE_MAX_STATES: o->dense_max_states = (long)x; break;
+  default: return VS_EINVAL;
+  }
+  return VS_OK;
+}
+
+/* ---- the Markdown reference ----------------------------------------------- */
+
+static const char *type_name(const vs_schema_key *k) {
+  switch (k->type) {
+  case VS_ST_NUMBER: return "number";
+  case VS_ST_INTEGER: return "integer";
+  case VS_ST_STRING: return "string";
+  case VS_ST_BOOL: return "bool";
+  case VS_ST_ENUM: return "enum";
+  case VS_ST_WAVEFORM: return "waveform";
+  case VS_ST_NUMBER_LIST: return "list of numbers";
+  case VS_ST_MAPPING: return "mapping";
+  case VS_ST_LIST: return "list of mappings";
+  }
+  return "?";
+}
+
+/* Space-separated words as "a, b or c" (each in backticks when `code`). */
+static void print_words(FILE *out, const char *words, const char *last_sep,
+                        int code) {
+  size_t n = 0;
+  for (const char *p = words; *p;) {
+    while (*p == ' ') ++p;
+    if (*p) ++n;
+    p += strcspn(p, " ");
+  }
+  size_t i = 0;
+  for (const char *p = words; *p;) {
+    while (*p == ' ') ++p;
+    size_t m = strcspn(p, " ");
+    if (m == 0) break;
+    if (i > 0) fputs(i + 1 == n ? last_sep : ", ", out);
+    fprintf(out, code ? "`%.*s`" : "%.*s", (int)m, p);
+    ++i;
+    p += m;
+  }
+}
+
+/* Table cells must not contain '|'. */
+static void print_cell(FILE *out, const char *text) {
+  for (; *text; ++text) {
+    if (*text == '|') fputc('\\', out);
+    fputc(*text, out);
+  }
+}
+
+static void print_default(FILE *out, const vs_schema_key *k) {
+  char num[32];
+  switch (k->dflt) {
+  case VS_DEFAULT_NONE:
+    if (!k->required) fputs("not set", out);
+    return;
+  case VS_DEFAULT_STEM:
+    fputs("file name without folder and extension", out);
+    return;
+  case VS_DEFAULT_NEEDS_MET:
+    fputs("true if ", out);
+    print_words(out, k->needs, " and ", 1);
+    fputs(" are given, else false", out);
+    return;
+  case VS_DEFAULT_EMPTY:
+    fputs(k->type == VS_ST_LIST ? "`[]`" : "all defaults", out);
+    return;
+  case VS_DEFAULT_VALUE:
+  case VS_DEFAULT_MODEL:
+    break;
+  }
+  if (k->type == VS_ST_STRING || (k->type == VS_ST_ENUM && k->def_text)) {
+    fprintf(out, "`%s`", k->def_text ? k->def_text : "");
+    return;
+  }
+  double x = vs_schema_default_number(k);
+  if (k->type == VS_ST_ENUM)
+    fprintf(out, "`%s`", k->choices[(int)x]);
+  else if (k->type == VS_ST_BOOL)
+    fputs(x != 0 ? "`true`" : "`false`", out);
+  else {
+    vs_schema_format_number(x, num, sizeof num);
+    fprintf(out, "`%s`", num);
+  }
+}
+
+static void print_rows(FILE *out, const vs_schema_key *table,
+                       const char *prefix, const char *disc) {
+  for (const vs_schema_key *k = table; k->key; ++k) {
+    char path[256], range[64];
+    snprintf(path, sizeof path, "%s%s", prefix, k->key);
+
+    fprintf(out, "| `%s` | %s", path, type_name(k));
+    if (k->type == VS_ST_ENUM) {
+      fputs(": ", out);
+      for (size_t i = 0; k->choices[i]; ++i)
+        fprintf(out, "%s`%s`", i ? ", " : "", k->choices[i]);
+    }
+    if ((k->type == VS_ST_LIST || k->type == VS_ST_NUMBER_LIST) &&
+        k->min_items > 0)
+      fprintf(out, ", at least %zu", k->min_items);
+    fprintf(out, " | %s | ",
+            k->inherit_range ? "key's unit" : (k->unit ? k->unit : ""));
+    print_default(out, k);
+    fputs(" | ", out);
+    if (k->inherit_range)
+      fputs("key's range", out);
+    else if (k->type == VS_ST_NUMBER || k->type == VS_ST_INTEGER ||
+             k->type == VS_ST_WAVEFORM || k->type == VS_ST_NUMBER_LIST) {
+      vs_schema_format_range(k, range, sizeof range);
+      fputs(range[0] ? range : "any", out);
+    }
+    if (k->at_most) fprintf(out, ", at most `%s`", k->at_most);
+    fprintf(out, " | %s", k->required ? "yes" : "no");
+    if (k->only) {
+      fprintf(out, ", if `%s` is ", disc ? disc : "type");
+      print_words(out, k->only, " or ", 1);
+    }
+    fputs(" | ", out);
+    print_cell(out, k->desc);
+    if (k->needs) {
+      fputs(k->type == VS_ST_BOOL ? "; true needs " : "; needs ", out);
+      print_words(out, k->needs, " and ", 1);
+    }
+    fputs(" |\n", out);
+
+    if (k->sub) {
+      char sub[sizeof path + 4];
+      int d = vs_schema_discriminator(k->sub);
+      snprintf(sub, sizeof sub, "%s%s", path,
+               k->type == VS_ST_LIST ? "[]." : ".");
+      print_rows(out, k->sub, sub, d >= 0 ? k->sub[d].key : NULL);
+    }
+  }
+}
+
+static void print_header(FILE *out) {
+  fputs("| Key | Type | Unit | Default | Range | Required | Description |\n"
+        "|---|---|---|---|---|---|---|\n",
+        out);
+}
+
+void vs_case_print_schema(FILE *out) {
+  if (!out) return;
+  fputs("# venosim case file reference\n\n"
+        "A case file is a YAML mapping with the keys below; any other key is "
+        "an error\nthat names the file, line and column. Units are part of "
+        "the key names.\n`[` and `]` include a bound, `(` and `)` exclude it. "
+        "`[]` in a path stands\nfor each item of a list. A key marked \"if `type` "
+        "is x\" exists only in a\nmapping whose `type` is x.\n\n",
+        out);
+  print_header(out);
+  print_rows(out, vs_case_schema, "", NULL);
+  fputs("\n## Waveforms\n\n"
+        "A key of type waveform takes a number (a constant) or a mapping "
+        "with these\nkeys, in the unit of the key it sets; every value it "
+        "can take must lie in\nthat key's range.\n\n",
+        out);
+  print_header(out);
+  print_rows(out, vs_waveform_schema, "<waveform>.", "type");
+  fputs("\nExample: `p_ext_mmhg: {type: table, times_s: [0, 0.5, 1], "
+        "values: [0, 80, 0], periodic: true}`.\n",
+        out);
+}
