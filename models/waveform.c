@@ -126,3 +126,31 @@ int vs_waveform_is_constant(const vs_waveform *w) {
   }
   return 1;
 }
+
+double vs_waveform_min(const vs_waveform *w) {
+  switch (w->kind) {
+  case VS_WAVE_CONSTANT:
+    return w->value;
+  case VS_WAVE_SINE:
+    return w->value - fabs(w->amplitude);
+  case VS_WAVE_TABLE:
+    break;
+  }
+  double m = w->v[0];
+  for (size_t k = 1; k < w->n; ++k) m = fmin(m, w->v[k]);
+  return m;
+}
+
+double vs_waveform_max(const vs_waveform *w) {
+  switch (w->kind) {
+  case VS_WAVE_CONSTANT:
+    return w->value;
+  case VS_WAVE_SINE:
+    return w->value + fabs(w->amplitude);
+  case VS_WAVE_TABLE:
+    break;
+  }
+  double m = w->v[0];
+  for (size_t k = 1; k < w->n; ++k) m = fmax(m, w->v[k]);
+  return m;
+}

@@ -1090,12 +1090,19 @@ static int add_boundary(reader *r, vs_network *net, const cval *b) {
 
 static int add_link(reader *r, vs_network *net, const cval *l) {
   const cval *d = kid(l, "diameter_mm"), *len = kid(l, "length_cm");
-  const cval *st = kid(l, "stenosis");
+  const cval *st = kid(l, "stenosis"), *v = kid(l, "valve");
   vs_link_spec s = vs_link_spec_default();
   s.name = str_of(l, "name");
   s.from = str_of(l, "from");
   s.to = str_of(l, "to");
-  s.resistance_mmhg_s_ml = num_of(l, "resistance_mmhg_s_ml");
+  int rc = make_waveform(kid(l, "resistance_mmhg_s_ml"), &s.resistance_wave);
+  if (rc) return add_failed(r, rc, l, "link");
+  if (vs_waveform_is_constant(&s.resistance_wave)) {
+    s.resistance_mmhg_s_ml = vs_waveform_eval(&s.resistance_wave, 0.0);
+    vs_waveform_clear(&s.resistance_wave);
+  } else {
+    s.resistance_varies = 1;
+  }
   s.inertance_mmhg_s2_ml = num_of(l, "inertance_mmhg_s2_ml");
   s.diameter_cm = d->given ? d->num / 10.0 : 0.0;
   s.length_cm = len->given ? len->num : 0.0;
@@ -1111,7 +1118,20 @@ static int add_link(reader *r, vs_network *net, const cval *l) {
     s.stenosis.la_ls = num_of(st, "la_ls");
     s.stenosis.la_ds = num_of(st, "la_ds");
   }
-  int rc = vs_network_add_link(net, &s);
+  if (v->given) {
+    s.has_valve = 1;
+    s.valve.kvo = num_of(v, "kvo_per_mmhg_s");
+    s.valve.kvc = num_of(v, "kvc_per_mmhg_s");
+    s.valve.dp_open_mmhg = num_of(v, "dp_open_mmhg");
+    s.valve.dp_close_mmhg = num_of(v, "dp_close_mmhg");
+    s.valve.m_st = num_of(v, "m_st");
+    s.valve.m_rg = num_of(v, "m_rg");
+    s.valve.leak_floor = num_of(v, "leak_floor");
+    s.valve.l_eff_cm = num_of(v, "l_eff_cm");
+    s.valve.smoothing_mmhg = num_of(v, "smoothing_mmhg");
+  }
+  rc = vs_network_add_link(net, &s);
+  vs_waveform_clear(&s.resistance_wave);
   return rc < 0 ? add_failed(r, rc, l, "link") : VS_OK;
 }
 

@@ -11,6 +11,7 @@
 #include "venosim/case.h"
 #include "venosim/error.h"
 #include "venosim/stenosis.h"
+#include "venosim/valve.h"
 #include "venosim/units.h"
 #include "venosim/wall.h"
 
@@ -100,6 +101,10 @@ static const vs_schema_key solver_keys[] = {
      .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_ATOL_FLOW,
      .range = VS_RANGE_CC, .min = 1e-14, .max = 1,
      .desc = "CVODE absolute tolerance on flows"},
+    {.key = "atol_valve", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_ATOL_VALVE,
+     .range = VS_RANGE_CC, .min = 1e-14, .max = 0.1,
+     .desc = "CVODE absolute tolerance on valve openings"},
     {.key = "max_step_s", .type = VS_ST_NUMBER, .unit = "s",
      .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_MAX_STEP,
      .range = VS_RANGE_CC, .min = 0, .max = 1e4,
@@ -225,6 +230,46 @@ static const vs_schema_key stenosis_keys[] = {
      .desc = "La = la_ls Ls + la_ds Ds: weight of the stenosis diameter"},
     {0}};
 
+static const vs_schema_key valve_keys[] = {
+    {.key = "kvo_per_mmhg_s", .type = VS_ST_NUMBER, .unit = "1/(mmHg s)",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_KVO,
+     .range = VS_RANGE_OC, .min = 0, .max = 1e4,
+     .desc = "opening rate Kvo (no venous value is public: calibrated)"},
+    {.key = "kvc_per_mmhg_s", .type = VS_ST_NUMBER, .unit = "1/(mmHg s)",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_KVC,
+     .range = VS_RANGE_OC, .min = 0, .max = 1e4,
+     .desc = "closing rate Kvc (sets how fast a competent valve shuts)"},
+    {.key = "dp_open_mmhg", .type = VS_ST_NUMBER, .unit = "mmHg",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_DP_OPEN,
+     .range = VS_RANGE_CC, .min = -50, .max = 50,
+     .desc = "forward pressure difference above which the valve opens"},
+    {.key = "dp_close_mmhg", .type = VS_ST_NUMBER, .unit = "mmHg",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_DP_CLOSE,
+     .range = VS_RANGE_CC, .min = -50, .max = 50,
+     .desc = "forward pressure difference below which the valve closes"},
+    {.key = "m_st", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_M_ST,
+     .range = VS_RANGE_OC, .min = 0, .max = 1,
+     .desc = "Mst: open area / annulus area (< 1: stenotic valve)"},
+    {.key = "m_rg", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_M_RG,
+     .range = VS_RANGE_CO, .min = 0, .max = 1,
+     .desc = "Mrg: shut area / annulus area (0 competent, > 0 reflux)"},
+    {.key = "leak_floor", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_LEAK_FLOOR,
+     .range = VS_RANGE_OO, .min = 0, .max = 0.01,
+     .desc = "smallest shut area / annulus area (keeps a competent valve's "
+             "loss finite)"},
+    {.key = "l_eff_cm", .type = VS_ST_NUMBER, .unit = "cm",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_L_EFF,
+     .range = VS_RANGE_OC, .min = 0, .max = 100,
+     .desc = "effective length of the valve's inertance rho l_eff / A_eff"},
+    {.key = "smoothing_mmhg", .type = VS_ST_NUMBER, .unit = "mmHg",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_SMOOTHING,
+     .range = VS_RANGE_OC, .min = 0, .max = 10,
+     .desc = "width of the softplus that smooths Mynard's opening ramps"},
+    {0}};
+
 static const vs_schema_key link_keys[] = {
     {.key = "name", .type = VS_ST_STRING, .required = 1, .min_items = 1,
      .desc = "unique among links and boundaries"},
@@ -233,10 +278,11 @@ static const vs_schema_key link_keys[] = {
              "from -> to"},
     {.key = "to", .type = VS_ST_STRING, .required = 1, .min_items = 1,
      .desc = "downstream node"},
-    {.key = "resistance_mmhg_s_ml", .type = VS_ST_NUMBER,
+    {.key = "resistance_mmhg_s_ml", .type = VS_ST_WAVEFORM,
      .unit = "mmHg s/mL", .dflt = VS_DEFAULT_VALUE, .def_number = 0,
      .range = VS_RANGE_CC, .min = 0, .max = 1e7,
-     .desc = "given resistance, added to the geometric ones"},
+     .desc = "given resistance, added to the geometric ones; may vary in "
+             "time (a microvascular bed dilating in exercise)"},
     {.key = "inertance_mmhg_s2_ml", .type = VS_ST_NUMBER,
      .unit = "mmHg s^2/mL", .dflt = VS_DEFAULT_VALUE, .def_number = 0,
      .range = VS_RANGE_CC, .min = 0, .max = 1e7,
@@ -259,6 +305,10 @@ static const vs_schema_key link_keys[] = {
     {.key = "stenosis", .type = VS_ST_MAPPING, .needs = "diameter_mm",
      .sub = stenosis_keys,
      .desc = "a Young-Tsai stenosis or clot in the link"},
+    {.key = "valve", .type = VS_ST_MAPPING, .needs = "diameter_mm",
+     .sub = valve_keys,
+     .desc = "a venous valve (smooth Mynard law) whose annulus is the link's "
+             "diameter; forward is from -> to"},
     {0}};
 
 const vs_schema_key vs_case_schema[] = {
@@ -402,6 +452,7 @@ double vs_schema_default_number(const vs_schema_key *k) {
   vs_solver_options o = vs_solver_options_default();
   vs_wall w = vs_wall_tube_law(1.0, 1.0, 1.0);
   vs_stenosis s = vs_stenosis_young_tsai(1.0, 1.0);
+  vs_valve v = vs_valve_default();
   switch (k->bind) {
   case VS_BIND_SOLVER_T_END: return o.t_end_s;
   case VS_BIND_SOLVER_OUTPUT_DT: return o.output_dt_s;
@@ -420,6 +471,16 @@ double vs_schema_default_number(const vs_schema_key *k) {
   case VS_BIND_STENOSIS_KU: return s.ku;
   case VS_BIND_STENOSIS_LA_LS: return s.la_ls;
   case VS_BIND_STENOSIS_LA_DS: return s.la_ds;
+  case VS_BIND_SOLVER_ATOL_VALVE: return o.atol_valve;
+  case VS_BIND_VALVE_KVO: return v.kvo;
+  case VS_BIND_VALVE_KVC: return v.kvc;
+  case VS_BIND_VALVE_DP_OPEN: return v.dp_open_mmhg;
+  case VS_BIND_VALVE_DP_CLOSE: return v.dp_close_mmhg;
+  case VS_BIND_VALVE_M_ST: return v.m_st;
+  case VS_BIND_VALVE_M_RG: return v.m_rg;
+  case VS_BIND_VALVE_LEAK_FLOOR: return v.leak_floor;
+  case VS_BIND_VALVE_L_EFF: return v.l_eff_cm;
+  case VS_BIND_VALVE_SMOOTHING: return v.smoothing_mmhg;
   case VS_BIND_NONE: break;
   }
   return k->def_number;
@@ -433,6 +494,7 @@ int vs_schema_solver_set(vs_solver_options *o, const vs_schema_key *k,
   case VS_BIND_SOLVER_RTOL: o->rtol = x; break;
   case VS_BIND_SOLVER_ATOL_VOLUME: o->atol_volume_ml = x; break;
   case VS_BIND_SOLVER_ATOL_FLOW: o->atol_flow_ml_s = x; break;
+  case VS_BIND_SOLVER_ATOL_VALVE: o->atol_valve = x; break;
   case VS_BIND_SOLVER_MAX_STEP: o->max_step_s = x; break;
   case VS_BIND_SOLVER_INITIAL_STEP: o->initial_step_s = x; break;
   case VS_BIND_SOLVER_MAX_ORDER: o->max_order = (int)x; break;

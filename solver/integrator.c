@@ -25,6 +25,7 @@ vs_solver_options vs_solver_options_default(void) {
   o.rtol = 1e-6;
   o.atol_volume_ml = 1e-6;
   o.atol_flow_ml_s = 1e-6;
+  o.atol_valve = 1e-6;
   o.max_step_s = 0.05;
   o.initial_step_s = 0.0;
   o.max_order = 5;
@@ -51,7 +52,8 @@ int vs_solver_options_validate(const vs_solver_options *o, char *msg,
              "t_end_s / output_dt_s gives more than 1e8 samples");
   VS_REQUIRE(o->rtol >= 1e-14 && o->rtol <= 0.1, "rtol must be in [1e-14, 0.1]");
   VS_REQUIRE(o->atol_volume_ml > 0 && o->atol_flow_ml_s > 0 &&
-                 isfinite(o->atol_volume_ml) && isfinite(o->atol_flow_ml_s),
+                 o->atol_valve > 0 && isfinite(o->atol_volume_ml) &&
+                 isfinite(o->atol_flow_ml_s) && isfinite(o->atol_valve),
              "absolute tolerances must be > 0");
   VS_REQUIRE(isfinite(o->max_step_s) && o->max_step_s >= 0,
              "max_step_s must be >= 0");
@@ -156,7 +158,7 @@ static void cv_error_handler(int code, const char *module, const char *function,
 
 /* Series filled at each output time. */
 typedef struct {
-  vs_series *pressure, *volume, *flow, *boundary;
+  vs_series *pressure, *volume, *flow, *boundary, *valve;
   double *p_scratch, *q_scratch;
 } vs_outputs;
 
@@ -193,13 +195,22 @@ static int add_outputs(const vs_system *sys, vs_run_result *res,
       "cumulative volume that entered the network through each boundary "
       "branch (W[name]) since t = 0",
       nw, names) != NULL;
+  for (size_t v = 0; v < sys->n_valves; ++v)
+    names[v] = vs_network_branch_name(net, sys->valve_link[v]);
+  if (sys->n_valves)
+    ok = ok && vs_result_add_series(
+                   res, "valve_opening", "1",
+                   "opening state zeta of every valve: 0 shut, 1 fully open",
+                   sys->n_valves, names) != NULL;
   free(names);
   if (!ok) return VS_ENOMEM;
   /* Pointers only now: adding a series may move the array. */
-  out->pressure = &res->series[res->n_series - 4];
-  out->volume = &res->series[res->n_series - 3];
-  out->flow = &res->series[res->n_series - 2];
-  out->boundary = &res->series[res->n_series - 1];
+  size_t first = res->n_series - 4 - (sys->n_valves ? 1 : 0);
+  out->pressure = &res->series[first];
+  out->volume = &res->series[first + 1];
+  out->flow = &res->series[first + 2];
+  out->boundary = &res->series[first + 3];
+  out->valve = sys->n_valves ? &res->series[first + 4] : NULL;
   out->p_scratch = malloc((nn + 1) * sizeof *out->p_scratch);
   out->q_scratch = malloc((nb + 1) * sizeof *out->q_scratch);
   if (!out->p_scratch || !out->q_scratch) return VS_ENOMEM;
@@ -221,6 +232,9 @@ static int record_sample(const vs_system *sys, vs_run_result *res,
   for (size_t i = 0; i < sys->n_state; ++i)
     if (sys->state_kind[i] == VS_STATE_BOUNDARY_VOLUME)
       out->boundary->data[k * nw + j++] = y[i];
+  for (size_t v = 0; v < sys->n_valves; ++v)
+    out->valve->data[k * sys->n_valves + v] =
+        y[sys->links[sys->valve_link[v]].zeta];
   return VS_OK;
 }
 
@@ -284,9 +298,20 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
     vs_result_fail(res, "no valid initial state: %s", vs_strerror(rc));
     goto done;
   }
-  for (size_t i = 0; i < n; ++i)
-    av[i] = sys->state_kind[i] == VS_STATE_FLOW ? opt->atol_flow_ml_s
-                                                : opt->atol_volume_ml;
+  for (size_t i = 0; i < n; ++i) {
+    switch (sys->state_kind[i]) {
+    case VS_STATE_FLOW:
+      av[i] = opt->atol_flow_ml_s;
+      break;
+    case VS_STATE_VALVE:
+      av[i] = opt->atol_valve;
+      break;
+    case VS_STATE_VOLUME:
+    case VS_STATE_BOUNDARY_VOLUME:
+      av[i] = opt->atol_volume_ml;
+      break;
+    }
+  }
 
   int dense = opt->linear_solver == VS_LINSOL_DENSE ||
               (opt->linear_solver == VS_LINSOL_AUTO &&

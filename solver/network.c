@@ -32,6 +32,8 @@ vs_link_spec vs_link_spec_default(void) {
   vs_link_spec s;
   memset(&s, 0, sizeof s);
   s.stenosis = vs_stenosis_young_tsai(1.0, 1.0);
+  s.resistance_wave = vs_waveform_constant(0.0);
+  s.valve = vs_valve_default();
   return s;
 }
 
@@ -60,6 +62,7 @@ void vs_network_free(vs_network **net) {
     free((char *)n->link[i].name);
     free((char *)n->link[i].from);
     free((char *)n->link[i].to);
+    vs_waveform_clear(&n->link[i].resistance_wave);
   }
   for (size_t i = 0; i < n->n_src; ++i) {
     free((char *)n->src[i].name);
@@ -154,10 +157,14 @@ int vs_network_add_link(vs_network *net, const vs_link_spec *s) {
   l.name = dup_string(s->name);
   l.from = dup_string(s->from);
   l.to = dup_string(s->to);
-  if (!l.name || !l.from || !l.to) {
+  int wave_rc = s->resistance_varies
+                    ? vs_waveform_copy(&l.resistance_wave, &s->resistance_wave)
+                    : (l.resistance_wave = vs_waveform_constant(0.0), VS_OK);
+  if (!l.name || !l.from || !l.to || wave_rc) {
     free((char *)l.name);
     free((char *)l.from);
     free((char *)l.to);
+    if (!wave_rc) vs_waveform_clear(&l.resistance_wave);
     return VS_ENOMEM;
   }
   net->link[net->n_link] = l;
@@ -252,7 +259,20 @@ static int validate_link(const vs_link_spec *l, char *msg, size_t msglen) {
              l->name);
     return VS_ENETWORK;
   }
-  int geometry = l->poiseuille || l->geometric_inertance || l->has_stenosis;
+  if (l->resistance_varies && !(vs_waveform_min(&l->resistance_wave) >= 0)) {
+    snprintf(msg, msglen, "link '%s': the resistance waveform goes below 0",
+             l->name);
+    return VS_ENETWORK;
+  }
+  if (l->has_valve) {
+    char why[160];
+    if (vs_valve_validate(&l->valve, why, sizeof why)) {
+      snprintf(msg, msglen, "link '%s': %s", l->name, why);
+      return VS_ENETWORK;
+    }
+  }
+  int geometry = l->poiseuille || l->geometric_inertance || l->has_stenosis ||
+                 l->has_valve;
   if (geometry && !(l->diameter_cm > 0 && isfinite(l->diameter_cm))) {
     snprintf(msg, msglen, "link '%s': needs a positive diameter", l->name);
     return VS_ENETWORK;

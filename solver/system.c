@@ -10,6 +10,7 @@
 #include "system_internal.h"
 #include "venosim/error.h"
 #include "venosim/segment.h"
+#include "venosim/valve.h"
 #include "venosim/units.h"
 
 /* ---- Jacobian accumulation through a fixed pattern ----------------------
@@ -75,12 +76,13 @@ static double hydrostatic_gradient(const vs_system *sys, double t) {
          VS_DYN_CM2_PER_MMHG;
 }
 
-/* Resistance of link k at state y, and dR/dV of its two ends (0 for an end
+/* Resistance of link k at (t, y), and dR/dV of its two ends (0 for an end
  * that is not a tube-law compartment). */
-static double link_resistance(const vs_system *sys, const vs_link_model *lk,
+static double link_resistance(const vs_link_model *lk, double t,
                               const double *y, double dr_dv[2]) {
   dr_dv[0] = dr_dv[1] = 0.0;
-  if (!lk->collapsible) return lk->r_const + lk->r_pois0;
+  double r_given = lk->r_wave ? vs_waveform_eval(lk->r_wave, t) : 0.0;
+  if (!lk->collapsible) return lk->r_const + r_given + lk->r_pois0;
   /* alpha: mean area ratio of the tube-law ends. */
   double alpha = 0.0;
   for (int e = 0; e < 2; ++e)
@@ -91,8 +93,36 @@ static double link_resistance(const vs_system *sys, const vs_link_model *lk,
   for (int e = 0; e < 2; ++e)
     if (lk->tube_end[e])
       dr_dv[e] = lk->r_pois0 * df / (lk->n_tube_ends * lk->vref[e]);
-  (void)sys;
-  return lk->r_const + lk->r_pois0 * f;
+  return lk->r_const + r_given + lk->r_pois0 * f;
+}
+
+/* Loss coefficient and inertance of link k at opening zeta (its valve's on
+ * top of the fixed ones), with their derivatives in zeta. */
+typedef struct {
+  double b, l, db_dz, dl_dz;
+} vs_link_coeffs;
+
+static vs_link_coeffs link_coefficients(const vs_system *sys,
+                                        const vs_link_model *lk,
+                                        const double *y) {
+  vs_link_coeffs c = {lk->b, lk->l, 0.0, 0.0};
+  if (!lk->valve || !y) return c;
+  double da, bv, lv, db_da, dl_da;
+  double a = vs_valve_area(lk->valve, lk->a_ann, y[lk->zeta], &da);
+  vs_valve_coefficients(lk->valve, sys->net->density_g_cm3, a, &bv, &lv,
+                        &db_da, &dl_da);
+  c.b += bv;
+  c.l += lv;
+  c.db_dz = db_da * da;
+  c.dl_dz = dl_da * da;
+  return c;
+}
+
+/* Effective pressure difference driving link k: ends plus hydrostatics. */
+static double link_dp(const vs_system *sys, const vs_link_model *lk,
+                      double gh) {
+  return sys->p[lk->node[0]] - sys->p[lk->node[1]] +
+         gh * (lk->height[0] - lk->height[1]);
 }
 
 /* Flow of an algebraic link: the root of dp = R Q + B |Q| Q, written so it
@@ -108,8 +138,9 @@ int vs_system_pressures(const vs_system *sys, double t, const double *y,
   return node_pressures(sys, t, y, p, sys->dpdv);
 }
 
-/* Evaluate every link's flow (and optionally the Jacobian terms). This is
- * the single place where link physics meets the state. */
+/* Evaluate every link's pressure difference (sys->dp), flow and, for
+ * inertial links, dQ/dt. The single place where link physics meets the
+ * state. */
 static int eval_links(const vs_system *sys, double t, const double *y,
                       double *q, double *dqdt) {
   const vs_network *net = sys->net;
@@ -119,13 +150,14 @@ static int eval_links(const vs_system *sys, double t, const double *y,
   for (size_t k = 0; k < net->n_link; ++k) {
     const vs_link_model *lk = &sys->links[k];
     double dr[2];
-    double r = link_resistance(sys, lk, y, dr);
-    double dp = sys->p[lk->node[0]] - sys->p[lk->node[1]] +
-                gh * (lk->height[0] - lk->height[1]);
+    double r = link_resistance(lk, t, y, dr);
+    double dp = link_dp(sys, lk, gh);
+    sys->dp[k] = dp;
     if (lk->state >= 0) {
+      vs_link_coeffs c = link_coefficients(sys, lk, y);
       double qk = y[lk->state];
       q[k] = qk;
-      if (dqdt) dqdt[k] = (dp - r * qk - lk->b * fabs(qk) * qk) / lk->l;
+      if (dqdt) dqdt[k] = (dp - r * qk - c.b * fabs(qk) * qk) / c.l;
     } else {
       double g;
       q[k] = algebraic_flow(dp, r, lk->b, &g);
@@ -158,6 +190,9 @@ int vs_system_rhs(const vs_system *sys, double t, const double *y,
     if (lk->comp[1] >= 0) ydot[lk->comp[1]] += q[k];
     if (lk->state >= 0) ydot[lk->state] = dqdt[k];
     if (lk->boundary >= 0) ydot[lk->boundary] = lk->inflow_sign * q[k];
+    if (lk->zeta >= 0)
+      ydot[lk->zeta] = vs_valve_rate(lk->valve, sys->dp[k], y[lk->zeta],
+                                     NULL, NULL);
   }
   for (size_t s = 0; s < net->n_src; ++s) {
     double qs = vs_waveform_eval(&net->src[s].flow, t);
@@ -184,25 +219,40 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
   for (size_t i = 0; i < sys->n_state; ++i) jac_add(J, i, i, 0.0);
   for (size_t k = 0; k < net->n_link; ++k) {
     const vs_link_model *lk = &sys->links[k];
+    int values = J->mode == VS_JAC_VALUES;
     double dr[2] = {0.0, 0.0}, r = 0.0, dp = 0.0;
     double dpdv[2] = {0.0, 0.0};
-    if (J->mode == VS_JAC_VALUES) {
-      r = link_resistance(sys, lk, y, dr);
-      dp = sys->p[lk->node[0]] - sys->p[lk->node[1]] +
-           gh * (lk->height[0] - lk->height[1]);
+    if (values) {
+      r = link_resistance(lk, t, y, dr);
+      dp = link_dp(sys, lk, gh);
       for (int e = 0; e < 2; ++e)
         if (lk->comp[e] >= 0) dpdv[e] = sys->dpdv[lk->comp[e]];
     }
+    /* d(dp)/dV of each end: +dp/dV at `from`, -dp/dV at `to`. */
+    const double sign[2] = {1.0, -1.0};
     if (lk->state >= 0) {
-      /* L dQ/dt = dp - R Q - B|Q|Q */
+      /* L(zeta) dQ/dt = dp - R Q - B(zeta) |Q| Q */
       size_t s = (size_t)lk->state;
-      double qk = J->mode == VS_JAC_VALUES ? y[s] : 0.0;
-      jac_add(J, s, s, -(r + 2.0 * lk->b * fabs(qk)) / lk->l);
+      double qk = values ? y[s] : 0.0;
+      vs_link_coeffs c = link_coefficients(sys, lk, values ? y : NULL);
+      jac_add(J, s, s, -(r + 2.0 * c.b * fabs(qk)) / c.l);
       for (int e = 0; e < 2; ++e) {
         if (lk->comp[e] < 0) continue;
-        double sign = e == 0 ? 1.0 : -1.0;
         jac_add(J, s, (size_t)lk->comp[e],
-                (sign * dpdv[e] - qk * dr[e]) / lk->l);
+                (sign[e] * dpdv[e] - qk * dr[e]) / c.l);
+      }
+      if (lk->zeta >= 0) {
+        size_t z = (size_t)lk->zeta;
+        double num = dp - r * qk - c.b * fabs(qk) * qk;
+        jac_add(J, s, z,
+                -c.db_dz * fabs(qk) * qk / c.l - num * c.dl_dz / (c.l * c.l));
+        /* dzeta/dt = rate(dp, zeta) */
+        double d_dp = 0.0, d_z = 0.0;
+        if (values) vs_valve_rate(lk->valve, dp, y[z], &d_dp, &d_z);
+        jac_add(J, z, z, d_z);
+        for (int e = 0; e < 2; ++e)
+          if (lk->comp[e] >= 0)
+            jac_add(J, z, (size_t)lk->comp[e], d_dp * sign[e] * dpdv[e]);
       }
       /* dV/dt and dW/dt are linear in Q. */
       if (lk->comp[0] >= 0) jac_add(J, (size_t)lk->comp[0], s, -1.0);
@@ -212,11 +262,10 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
     } else {
       /* Q = Q(dp, R): dQ/dV_e = G (+-dp_e/dV_e) - Q G dR/dV_e */
       double g = 0.0, qk = 0.0;
-      if (J->mode == VS_JAC_VALUES) qk = algebraic_flow(dp, r, lk->b, &g);
+      if (values) qk = algebraic_flow(dp, r, lk->b, &g);
       for (int e = 0; e < 2; ++e) {
         if (lk->comp[e] < 0) continue;
-        double sign = e == 0 ? 1.0 : -1.0;
-        double dq = g * (sign * dpdv[e] - qk * dr[e]);
+        double dq = g * (sign[e] * dpdv[e] - qk * dr[e]);
         size_t col = (size_t)lk->comp[e];
         if (lk->comp[0] >= 0) jac_add(J, (size_t)lk->comp[0], col, -dq);
         if (lk->comp[1] >= 0) jac_add(J, (size_t)lk->comp[1], col, dq);
@@ -250,9 +299,9 @@ int vs_system_jacobian_dense(const vs_system *sys, double t, const double *y,
 /* Record the pattern and build the CSC structure and the call -> slot map. */
 static int build_pattern(vs_system *sys) {
   vs_jac_acc J = {.mode = VS_JAC_PATTERN};
-  /* Upper bound on calls: diagonal + per link at most 6 (inertial) or
-   * 2 ends x 3 rows (algebraic). */
-  size_t cap = sys->n_state + 6 * sys->net->n_link + 1;
+  /* Upper bound on calls: diagonal + per link at most 10 (inertial with a
+   * valve) or 2 ends x 3 rows (algebraic). */
+  size_t cap = sys->n_state + 10 * sys->net->n_link + 1;
   int rc = VS_ENOMEM;
   jac_entry *e = NULL;
   J.rows = malloc(cap * sizeof *J.rows);
@@ -301,7 +350,7 @@ static int set_state_name(vs_system *sys, size_t i, const char *kind,
 }
 
 /* Turn link k's spec into its model: constant and geometric coefficients,
- * the state it owns, its ends. */
+ * the states it owns (Q, then the valve opening), its ends. */
 static int build_link(vs_system *sys, size_t k, size_t *next_state,
                       char *msg, size_t msglen) {
   const vs_network *net = sys->net;
@@ -318,7 +367,10 @@ static int build_link(vs_system *sys, size_t k, size_t *next_state,
                                     : net->pnode[i - net->n_comp].height_cm;
   }
   double a0 = VS_PI * ls->diameter_cm * ls->diameter_cm / 4.0;
-  lk->r_const = ls->resistance_mmhg_s_ml;
+  if (ls->resistance_varies)
+    lk->r_wave = &ls->resistance_wave;
+  else
+    lk->r_const = ls->resistance_mmhg_s_ml;
   lk->l = ls->inertance_mmhg_s2_ml;
   if (ls->poiseuille) lk->r_pois0 = vs_segment_resistance(mu, ls->length_cm, a0);
   if (ls->geometric_inertance)
@@ -341,21 +393,38 @@ static int build_link(vs_system *sys, size_t k, size_t *next_state,
       lk->n_tube_ends++;
     }
   }
-  if (lk->l <= 0 && lk->r_const + lk->r_pois0 <= 0) {
+  lk->zeta = -1;
+  if (ls->has_valve) {
+    lk->valve = &ls->valve;
+    lk->a_ann = a0;
+  }
+  /* Without inertance the flow is algebraic and needs a resistance at every
+   * moment (the collapse factor is positive at any finite area). */
+  double r_floor = lk->r_const + lk->r_pois0 +
+                   (lk->r_wave ? vs_waveform_min(lk->r_wave) : 0.0);
+  if (lk->l <= 0 && !lk->valve && !(r_floor > 0)) {
     snprintf(msg, msglen,
              "link '%s' has neither resistance nor inertance: its flow is "
              "undetermined", ls->name);
     return VS_ENETWORK;
   }
   lk->state = -1;
-  if (lk->l > 0) {
-    lk->state = (int)(*next_state)++;
-    int rc = set_state_name(sys, (size_t)lk->state, "Q", ls->name);
+  if (lk->l > 0 || lk->valve) {
+    lk->state = (int)*next_state;
+    sys->state_kind[*next_state] = VS_STATE_FLOW;
+    int rc = set_state_name(sys, (*next_state)++, "Q", ls->name);
+    if (rc) return rc;
+  }
+  if (lk->valve) {
+    lk->zeta = (int)*next_state;
+    sys->state_kind[*next_state] = VS_STATE_VALVE;
+    int rc = set_state_name(sys, (*next_state)++, "zeta", ls->name);
     if (rc) return rc;
   }
   lk->boundary = -1;
   /* A link touching a pressure node moves blood across the boundary. */
-  if (lk->comp[0] < 0 || lk->comp[1] < 0) lk->inflow_sign = lk->comp[0] < 0 ? 1.0 : -1.0;
+  if (lk->comp[0] < 0 || lk->comp[1] < 0)
+    lk->inflow_sign = lk->comp[0] < 0 ? 1.0 : -1.0;
   return VS_OK;
 }
 
@@ -377,14 +446,17 @@ int vs_system_create(const vs_network *net, vs_system **out, char *msg,
   sys->src_boundary = calloc(net->n_src + 1, sizeof *sys->src_boundary);
   sys->p = calloc(nn, sizeof *sys->p);
   sys->dpdv = calloc(nn, sizeof *sys->dpdv);
+  sys->dp = calloc(net->n_link + 1, sizeof *sys->dp);
+  sys->valve_link = calloc(net->n_link + 1, sizeof *sys->valve_link);
   sys->q = calloc(nb + 1, sizeof *sys->q);
   sys->dqdt = calloc(nb + 1, sizeof *sys->dqdt);
-  /* Upper bound on states: V + Q + W. */
-  size_t max_state = net->n_comp + 2 * net->n_link + net->n_src;
+  /* Upper bound on states: V + (Q, zeta, W) per link + W per source. */
+  size_t max_state = net->n_comp + 3 * net->n_link + net->n_src;
   sys->state_names = calloc(max_state, sizeof *sys->state_names);
   sys->state_kind = calloc(max_state, sizeof *sys->state_kind);
   if (!sys->links || !sys->src_boundary || !sys->p || !sys->dpdv || !sys->q ||
-      !sys->dqdt || !sys->state_names || !sys->state_kind)
+      !sys->dqdt || !sys->dp || !sys->valve_link || !sys->state_names ||
+      !sys->state_kind)
     goto fail;
 
   size_t next = 0;
@@ -393,9 +465,8 @@ int vs_system_create(const vs_network *net, vs_system **out, char *msg,
     if ((rc = set_state_name(sys, next++, "V", net->comp[c].name))) goto fail;
   }
   for (size_t k = 0; k < net->n_link; ++k) {
-    size_t before = next;
     if ((rc = build_link(sys, k, &next, msg, msglen))) goto fail;
-    if (next > before) sys->state_kind[before] = VS_STATE_FLOW;
+    if (sys->links[k].valve) sys->valve_link[sys->n_valves++] = k;
   }
   /* Cumulative boundary volumes last, so volumes and flows stay together. */
   for (size_t k = 0; k < net->n_link; ++k) {
@@ -424,7 +495,7 @@ void vs_system_free(vs_system **sys) {
   if (!sys || !*sys) return;
   vs_system *s = *sys;
   if (s->state_names) {
-    size_t max_state = s->net->n_comp + 2 * s->net->n_link + s->net->n_src;
+    size_t max_state = s->net->n_comp + 3 * s->net->n_link + s->net->n_src;
     for (size_t i = 0; i < max_state; ++i) free(s->state_names[i]);
   }
   free(s->state_names);
@@ -435,6 +506,8 @@ void vs_system_free(vs_system **sys) {
   free(s->dpdv);
   free(s->q);
   free(s->dqdt);
+  free(s->dp);
+  free(s->valve_link);
   free(s->jac_slot);
   free(s->jac_colptr);
   free(s->jac_rowidx);
@@ -452,8 +525,9 @@ int vs_system_initial_state(const vs_system *sys, double t, double *y) {
     int rc = vs_wall_volume(&cs->wall, p_tm, &y[c]);
     if (rc) return rc;
   }
-  /* Inertial links start at the flow their initial pressure drop sustains,
-   * so a run does not open with an artificial surge. */
+  /* Valves start where their rate vanishes, and inertial links at the flow
+   * their initial pressure drop sustains, so a run does not open with an
+   * artificial surge. */
   int rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
   if (rc) return rc;
   double gh = hydrostatic_gradient(sys, t);
@@ -461,10 +535,19 @@ int vs_system_initial_state(const vs_system *sys, double t, double *y) {
     const vs_link_model *lk = &sys->links[k];
     if (lk->state < 0) continue;
     double dr[2], g;
-    double r = link_resistance(sys, lk, y, dr);
-    double dp = sys->p[lk->node[0]] - sys->p[lk->node[1]] +
-                gh * (lk->height[0] - lk->height[1]);
-    y[lk->state] = (r > 0 || lk->b > 0) ? algebraic_flow(dp, r, lk->b, &g) : 0.0;
+    double dp = link_dp(sys, lk, gh);
+    if (lk->zeta >= 0) {
+      /* rate = Kvo (1 - z) so - Kvc z sc = 0 */
+      double so = vs_softplus(dp - lk->valve->dp_open_mmhg,
+                              lk->valve->smoothing_mmhg, NULL);
+      double sc = vs_softplus(lk->valve->dp_close_mmhg - dp,
+                              lk->valve->smoothing_mmhg, NULL);
+      y[lk->zeta] = lk->valve->kvo * so /
+                    (lk->valve->kvo * so + lk->valve->kvc * sc);
+    }
+    double r = link_resistance(lk, t, y, dr);
+    vs_link_coeffs c = link_coefficients(sys, lk, y);
+    y[lk->state] = (r > 0 || c.b > 0) ? algebraic_flow(dp, r, c.b, &g) : 0.0;
   }
   return VS_OK;
 }
@@ -481,6 +564,10 @@ int vs_system_next_breakpoint(const vs_system *sys, double t, double *t_next) {
       best = fmin(best, tb);
   for (size_t s = 0; s < net->n_src; ++s)
     if (vs_waveform_next_breakpoint(&net->src[s].flow, t, &tb))
+      best = fmin(best, tb);
+  for (size_t k = 0; k < net->n_link; ++k)
+    if (sys->links[k].r_wave &&
+        vs_waveform_next_breakpoint(sys->links[k].r_wave, t, &tb))
       best = fmin(best, tb);
   if (!isfinite(best)) return 0;
   *t_next = best;

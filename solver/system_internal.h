@@ -9,7 +9,8 @@
 typedef enum {
   VS_STATE_VOLUME = 0,      /* V, mL */
   VS_STATE_FLOW,            /* Q, mL/s */
-  VS_STATE_BOUNDARY_VOLUME  /* W, mL */
+  VS_STATE_BOUNDARY_VOLUME, /* W, mL */
+  VS_STATE_VALVE            /* zeta, 1 */
 } vs_state_kind;
 
 /* A link's coefficients, fixed at assembly. */
@@ -18,6 +19,7 @@ typedef struct {
   int comp[2];        /* the same as compartment indices, or -1 */
   double height[2];   /* cm */
   double r_const;     /* given + stenosis viscous resistance, mmHg s/mL */
+  const vs_waveform *r_wave; /* given resistance in time, or NULL */
   double r_pois0;     /* Poiseuille resistance at the reference area */
   double b;           /* stenosis expansion loss, mmHg s^2/mL^2 */
   double l;           /* total inertance, mmHg s^2/mL */
@@ -26,6 +28,9 @@ typedef struct {
   double vref[2];     /* their reference volumes A0 l, mL */
   int n_tube_ends;
   int state;          /* index of Q in y, or -1 (algebraic flow) */
+  const vs_valve *valve; /* the link's valve, or NULL */
+  double a_ann;       /* valve annulus area, cm^2 */
+  int zeta;           /* index of the valve opening in y, or -1 */
   int boundary;       /* index of W in y, or -1 (interior link) */
   double inflow_sign; /* +1 if Q > 0 enters the network, -1 if it leaves */
 } vs_link_model;
@@ -47,6 +52,8 @@ struct vs_system {
   vs_state_kind *state_kind;
   vs_link_model *links;
   size_t *src_boundary; /* W index of each flow source */
+  size_t n_valves;
+  size_t *valve_link;   /* link index of each valve, in link order */
   /* Jacobian in compressed sparse columns. */
   size_t nnz;
   size_t *jac_slot;
@@ -55,6 +62,7 @@ struct vs_system {
   double *jac_vals;   /* nnz, scratch */
   /* Scratch for one evaluation (a system serves one thread). */
   double *p, *dpdv, *q, *dqdt;
+  double *dp; /* effective pressure difference across each link */
 };
 
 /* Jacobian values in CSC order (jac_colptr / jac_rowidx) into vals[nnz]. */

@@ -21,7 +21,12 @@
  *   viscous Young-Tsai term of a stenosis; B is the stenosis expansion loss
  *   (stenosis.h); L is a given inertance plus the geometric and stenosis
  *   inertances. A link with L > 0 carries Q as a state; with L = 0 the flow
- *   is the algebraic root of dp_eff = R Q + B |Q| Q.
+ *   is the algebraic root of dp_eff = R Q + B |Q| Q. The given resistance
+ *   may follow a waveform (a microvascular bed dilating in exercise).
+ * - A link may hold a venous valve (valve.h) whose annulus is the link's
+ *   diameter: its opening zeta becomes a state, and its loss B(zeta) and
+ *   inertance L(zeta) add to the link's, so a valved link is always
+ *   inertial. Forward is from `from` to `to`.
  * - A flow source injects a prescribed flow (mL/s, a waveform) into a
  *   compartment (negative: withdraws).
  *
@@ -35,6 +40,7 @@
 #include <stddef.h>
 
 #include "venosim/stenosis.h"
+#include "venosim/valve.h"
 #include "venosim/wall.h"
 #include "venosim/waveform.h"
 
@@ -72,6 +78,11 @@ typedef struct {
                                       ratio of the tube-law end compartments */
   int has_stenosis;              /**< add a Young-Tsai stenosis */
   vs_stenosis stenosis;          /**< needs diameter_cm for A0 */
+  int resistance_varies;         /**< the given resistance is
+                                      resistance_wave(t), not the constant */
+  vs_waveform resistance_wave;   /**< mmHg s/mL, >= 0 (copied) */
+  int has_valve;                 /**< a valve sits on this link */
+  vs_valve valve;                /**< needs diameter_cm for the annulus */
 } vs_link_spec;
 
 typedef struct {
@@ -80,7 +91,8 @@ typedef struct {
   vs_waveform flow;        /**< mL/s into the compartment (copied) */
 } vs_flow_source_spec;
 
-/** A zeroed link spec: no resistance, no inertance, no geometry. */
+/** A zeroed link spec: no resistance, no inertance, no geometry, no
+ *  stenosis, no valve (but their defaults filled in, ready to switch on). */
 vs_link_spec vs_link_spec_default(void);
 
 int vs_network_create(vs_network **net);

@@ -6,10 +6,12 @@
  *
  *     [ V_c  for each compartment c        mL
  *       Q_k  for each inertial link k      mL/s   (L_k > 0)
+ *       zeta for each valve                1      (opening, valve.h)
  *       W_b  for each boundary branch b    mL     (cumulative inflow) ]
  *
  *     dV_c/dt = sum of link flows into c - out of c + sources into c
  *     dQ_k/dt = (dp_eff - R Q - B |Q| Q) / L           (network.h)
+ *     dzeta/dt = smooth Mynard rate of the valve's pressure difference
  *     dW_b/dt = flow entering the network through b
  *
  * Boundary branches are links touching a pressure node and flow sources;
@@ -48,6 +50,7 @@ typedef struct {
   double rtol;            /**< relative tolerance */
   double atol_volume_ml;  /**< absolute tolerance on volumes, mL */
   double atol_flow_ml_s;  /**< absolute tolerance on flows, mL/s */
+  double atol_valve;      /**< absolute tolerance on valve openings, 1 */
   double max_step_s;      /**< largest step, s (0: no limit) */
   double initial_step_s;  /**< first step, s (0: CVODE's estimate) */
   int max_order;          /**< BDF order limit, 1..5 */
@@ -56,8 +59,8 @@ typedef struct {
   long dense_max_states;  /**< AUTO picks dense up to this many states */
 } vs_solver_options;
 
-/** Defaults: t_end 10 s, output 0.01 s, rtol 1e-6, atol 1e-6 mL and
- *  1e-6 mL/s, max_step 0.05 s, order 5, 100000 steps, AUTO with dense up to
+/** Defaults: t_end 10 s, output 0.01 s, rtol 1e-6, atol 1e-6 mL,
+ *  1e-6 mL/s and 1e-6 (valve opening), max_step 0.05 s, order 5, 100000 steps, AUTO with dense up to
  *  100 states. */
 vs_solver_options vs_solver_options_default(void);
 /** Checks ranges; 0 or VS_EINVAL with the offending option in msg. */
@@ -99,7 +102,8 @@ const char *vs_system_state_name(const vs_system *sys, size_t i);
 
 /** Integrate from t = 0 to t_end and fill `res`: time; series "pressure"
  *  (nodes), "volume" (compartments), "flow" (branches), "boundary_volume"
- *  (cumulative inflow per boundary branch); events; statistics; status.
+ *  (cumulative inflow per boundary branch), "valve_opening" (every valve,
+ *  when there are valves); events; statistics; status.
  *  A solver failure is recorded in res (status VS_RUN_FAILED, message) and
  *  also returned (VS_ESOLVER / VS_ENONFINITE); the samples taken before the
  *  failure are kept. */

@@ -17,6 +17,7 @@
 #include "venosim/wall.h"
 #include "venosim/segment.h"
 #include "venosim/stenosis.h"
+#include "venosim/valve.h"
 #include "venosim/network.h"
 #include "venosim/result.h"
 #include "venosim/solver.h"

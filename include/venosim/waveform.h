@@ -64,6 +64,10 @@ double vs_waveform_eval(const vs_waveform *w, double t);
  *  periodic table). Returns 1 and sets *t_next if there is one, else 0. */
 int vs_waveform_next_breakpoint(const vs_waveform *w, double t, double *t_next);
 
+/** Smallest and largest values the waveform takes over all time. */
+double vs_waveform_min(const vs_waveform *w);
+double vs_waveform_max(const vs_waveform *w);
+
 /** 1 if the waveform never changes with time. */
 int vs_waveform_is_constant(const vs_waveform *w);
 

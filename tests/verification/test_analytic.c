@@ -242,6 +242,66 @@ static void stenosis_steady_young_tsai(void **state) {
   }
 }
 
+/* A valve in steady flow: a reservoir at 10 mmHg feeds compartment c through
+ * R = 0.5; c drains through a valve to 0 mmHg. Shut against the flow, a
+ * valve (annulus 5 mm) leaking through Mrg A_ann carries the root of
+ *     B Q^2 + R Q - 10 = 0,   B = rho / (2 (Mrg A_ann)^2)
+ * and, opened with the flow, the same with B = rho / (2 (Mst A_ann)^2):
+ * Bernoulli's loss at the effective area, worked out in SI here. */
+static double valve_steady_flow(int forward, double m_rg, double m_st) {
+  vs_network *net = NULL;
+  if (vs_network_create(&net)) fail();
+  vs_waveform flat = vs_waveform_constant(0.0);
+  vs_network_set_tilt(net, &flat);
+  t_compartment(net, "c", vs_wall_linear(0.5, 10.0), 0.0, 5.0);
+  t_pressure_node(net, "reservoir", 10.0, 0.0);
+  t_pressure_node(net, "sink", 0.0, 0.0);
+  t_link(net, "feed", "reservoir", "c", 0.5, 0.0);
+  vs_link_spec v = vs_link_spec_default();
+  v.name = "valve";
+  v.from = forward ? "c" : "sink"; /* forward: opens with the flow */
+  v.to = forward ? "sink" : "c";
+  v.diameter_cm = 0.5; /* small enough that the open valve drops > 3 mmHg,
+                         where the softplus smoothing is below 1e-15 */
+  v.has_valve = 1;
+  v.valve.m_rg = m_rg;
+  v.valve.m_st = m_st;
+  if (vs_network_add_link(net, &v) < 0) fail();
+  t_validate(net);
+  vs_solver_options o = tight(30.0, 5.0);
+  vs_run_result *res = t_run(net, &o);
+  double q = t_last(res, "flow", "feed");
+  vs_result_free(&res);
+  vs_network_free(&net);
+  return q;
+}
+
+static double bernoulli_root(double ratio) {
+  const double rho = 1060.0, pi = 3.14159265358979;
+  double a = ratio * pi * 0.005 * 0.005 / 4.0;         /* m^2 */
+  double b_si = rho / (2 * a * a);                     /* Pa s^2/m^6 */
+  double b = b_si / 133.3224 * 1e-12;                  /* mmHg s^2/mL^2 */
+  double r = 0.5;
+  return (-r + sqrt(r * r + 4 * b * 10.0)) / (2 * b);
+}
+
+static void valve_steady_reflux_and_forward_flow(void **state) {
+  (void)state;
+  double leak = valve_steady_flow(0, 0.2, 1.0);
+  print_message("leaking shut valve (Mrg 0.2): reflux %.9g mL/s, exact %.9g\n",
+                leak, bernoulli_root(0.2));
+  assert_rel(leak, bernoulli_root(0.2), 1e-6);
+  double open = valve_steady_flow(1, 0.0, 0.7);
+  print_message("open valve (Mst 0.7): flow %.9g mL/s, exact %.9g\n", open,
+                bernoulli_root(0.7));
+  assert_rel(open, bernoulli_root(0.7), 1e-6);
+  /* Competent: only the regularising floor (1e-4 of the annulus) leaks. */
+  double shut = valve_steady_flow(0, 0.0, 1.0);
+  print_message("competent shut valve: %.3g mL/s\n", shut);
+  assert_true(shut < 0.01);
+  assert_rel(shut, bernoulli_root(1e-4), 1e-6);
+}
+
 /* (h) Dense LU and KLU solve the same problem to 1e-6 relative (to the
  * largest pressure of the run, since pressures cross zero). */
 static void dense_and_sparse_agree(void **state) {
@@ -282,6 +342,7 @@ int main(void) {
       cmocka_unit_test(hydrostatic_column),
       cmocka_unit_test(mass_conservation_pulsatile),
       cmocka_unit_test(stenosis_steady_young_tsai),
+      cmocka_unit_test(valve_steady_reflux_and_forward_flow),
       cmocka_unit_test(dense_and_sparse_agree),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

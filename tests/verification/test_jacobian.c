@@ -2,8 +2,9 @@
  * right-hand side, on networks that use every element: linear and tube-law
  * walls (collapsed and distended), given, Poiseuille and collapsible
  * resistances, inertial and algebraic links, Young-Tsai stenoses in both,
- * hydrostatics under a changing tilt, external pressures, pressure nodes and
- * flow sources. */
+ * hydrostatics under a changing tilt, external pressures, pressure nodes,
+ * flow sources, a resistance that follows a waveform, and valves (competent
+ * and leaking, between compartments and onto a pressure node). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -67,6 +68,28 @@ static vs_network *every_element(void) {
   out.geometric_inertance = 1;
   if (vs_network_add_link(net, &out) < 0) fail();
   t_link(net, "d_atrium", "d", "atrium", 0.05, 0.001);
+  /* Valves: a competent one from bed to d, a leaking one from a to atrium. */
+  vs_link_spec v1 = geometric("valve_bed_d", "bed", "d", 0.8, 2.0);
+  v1.poiseuille = 0;
+  v1.has_valve = 1;
+  if (vs_network_add_link(net, &v1) < 0) fail();
+  vs_link_spec v2 = geometric("valve_a_atrium", "a", "atrium", 0.9, 2.0);
+  v2.has_valve = 1;
+  v2.valve.m_rg = 0.2;
+  v2.valve.kvc = 30.0;
+  v2.valve.dp_open_mmhg = 0.5;
+  if (vs_network_add_link(net, &v2) < 0) fail();
+  /* A microvascular bed that dilates: a resistance following a table. */
+  vs_link_spec m = vs_link_spec_default();
+  m.name = "dilating";
+  m.from = "artery";
+  m.to = "c";
+  m.resistance_varies = 1;
+  m.resistance_wave = vs_waveform_constant(0.0);
+  const double rt[] = {0.0, 0.5, 1.0}, rv[] = {20.0, 5.0, 8.0};
+  vs_waveform_set_table(&m.resistance_wave, 3, rt, rv, 0);
+  if (vs_network_add_link(net, &m) < 0) fail();
+  vs_waveform_clear(&m.resistance_wave);
   vs_waveform q = vs_waveform_constant(0.0);
   q.kind = VS_WAVE_SINE;
   q.value = 3.0;
@@ -127,6 +150,11 @@ static void jacobian_matches_finite_differences(void **state) {
    * compartment collapsed (alpha < 1) or distended (alpha > 1) and random
    * flows of both signs. */
   srand(12345);
+  /* Valves start at their equilibrium, which can sit within a finite
+   * difference step of fully open, where the area is clamped: move them
+   * inside (0, 1) so the differences see one side of the law only. */
+  for (size_t i = 0; i < n; ++i)
+    if (vs_system_state_name(sys, i)[0] == 'z') y[i] = 0.5;
   double worst = jacobian_error(sys, 0.3, y);
   const double vref[] = {8.0, 7.2, 16.0}; /* A0 l of a, b, c */
   for (int trial = 0; trial < 20; ++trial) {
@@ -138,6 +166,8 @@ static void jacobian_matches_finite_differences(void **state) {
         y[i] = alpha * vref[i - 1];
       } else if (name[0] == 'Q') {
         y[i] = 20.0 * (u - 0.5);
+      } else if (name[0] == 'z') {
+        y[i] = 0.02 + 0.96 * u; /* valve opening inside (0, 1) */
       } else if (name[0] == 'V') {
         y[i] *= 0.9 + 0.2 * u;
       }
