@@ -9,8 +9,8 @@
 
 vs_valve vs_valve_default(void) {
   vs_valve v;
-  v.kvo = 8.0;
-  v.kvc = 8.0;
+  v.kvo = 20.0;
+  v.kvc = 20.0;
   v.dp_open_mmhg = 0.0;
   v.dp_close_mmhg = 0.0;
   v.m_st = 1.0;
@@ -40,11 +40,11 @@ int vs_valve_validate(const vs_valve *v, char *msg, unsigned long msglen) {
     return VS_EINVAL;
   }
   if (!(v->leak_floor > 0 && v->leak_floor < v->m_st) ||
-      !(v->l_eff_cm > 0) || !(v->smoothing_mmhg > 0) ||
+      !(v->l_eff_cm >= 0) || !(v->smoothing_mmhg > 0) ||
       !isfinite(v->l_eff_cm) || !isfinite(v->smoothing_mmhg)) {
     snprintf(msg, msglen,
-             "valve leak floor, effective length and smoothing must be "
-             "positive (leak floor below Mst)");
+             "valve leak floor and smoothing must be positive (leak floor "
+             "below Mst), its effective length >= 0");
     return VS_EINVAL;
   }
   return VS_OK;

@@ -25,6 +25,7 @@ vs_wall vs_wall_tube_law(double k_mmhg, double area0_cm2, double length_cm) {
   memset(&w, 0, sizeof w);
   w.kind = VS_WALL_TUBE_LAW;
   w.k_mmhg = k_mmhg;
+  w.k_collapse_mmhg = k_mmhg;
   w.area0_cm2 = area0_cm2;
   w.length_cm = length_cm;
   w.m = VS_TUBE_LAW_DEFAULT_M;
@@ -44,8 +45,9 @@ double vs_wall_pressure(const vs_wall *w, double v_ml, double *dp_dv) {
   double vref = w->area0_cm2 * w->length_cm;
   double alpha = v_ml / vref;
   double am = pow(alpha, w->m), an = pow(alpha, w->n);
-  if (dp_dv) *dp_dv = w->k_mmhg * (w->m * am - w->n * an) / (alpha * vref);
-  return w->k_mmhg * (am - an);
+  double kd = w->k_mmhg, kc = w->k_collapse_mmhg;
+  if (dp_dv) *dp_dv = (kd * w->m * am - kc * w->n * an) / (alpha * vref);
+  return kd * (am - 1.0) - kc * (an - 1.0);
 }
 
 int vs_wall_volume(const vs_wall *w, double p_tm_mmhg, double *v_ml) {
@@ -57,30 +59,31 @@ int vs_wall_volume(const vs_wall *w, double p_tm_mmhg, double *v_ml) {
     *v_ml = w->v0_ml + w->compliance_ml_mmhg * p_tm_mmhg;
     return VS_OK;
   }
-  /* p/K = alpha^m - alpha^n is monotone in x = log(alpha): Newton in x from
-   * the branch that dominates (distension for p > 0, collapse for p < 0),
+  /* p(x), x = log(alpha), is monotone increasing: Newton in x from the
+   * branch that dominates (distension for p > 0, collapse for p < 0),
    * safeguarded by bisection on a bracket. */
-  double target = p_tm_mmhg / w->k_mmhg;
+  double kd = w->k_mmhg, kc = w->k_collapse_mmhg;
   double x = 0.0;
-  if (target > 0) x = log1p(target) / w->m;
-  if (target < 0) x = log1p(-target) / w->n;
+  if (p_tm_mmhg > 0) x = log1p(p_tm_mmhg / kd) / w->m;
+  if (p_tm_mmhg < 0) x = log1p(-p_tm_mmhg / kc) / w->n;
   double lo = -50.0, hi = 50.0;
   for (int it = 0; it < 200; ++it) {
     double am = exp(w->m * x), an = exp(w->n * x);
-    double f = am - an - target;
+    double f = kd * (am - 1.0) - kc * (an - 1.0) - p_tm_mmhg;
     if (f == 0.0) break;
     if (f > 0)
       hi = x;
     else
       lo = x;
-    double df = w->m * am - w->n * an;
-    double step = f / df;
-    double xn = x - step;
-    if (!(xn > lo && xn < hi)) xn = 0.5 * (lo + hi);
+    double df = kd * w->m * am - kc * w->n * an;
+    double xn = x - f / df;
+    /* Converged: stop before the bracket test, which a last step of
+     * round-off size can fail. */
     if (fabs(xn - x) < 1e-15 * (1.0 + fabs(x))) {
       x = xn;
       break;
     }
+    if (!(xn > lo && xn < hi)) xn = 0.5 * (lo + hi);
     x = xn;
   }
   *v_ml = exp(x) * w->area0_cm2 * w->length_cm;
@@ -103,7 +106,9 @@ int vs_wall_validate(const vs_wall *w, char *msg, unsigned long msglen) {
     snprintf(msg, msglen, "unknown wall law");
     return VS_EINVAL;
   }
-  if (!(w->k_mmhg > 0) || !isfinite(w->k_mmhg) || !(w->area0_cm2 > 0) ||
+  if (!(w->k_mmhg > 0) || !isfinite(w->k_mmhg) ||
+      !(w->k_collapse_mmhg > 0) || !isfinite(w->k_collapse_mmhg) ||
+      !(w->area0_cm2 > 0) ||
       !isfinite(w->area0_cm2) || !(w->length_cm > 0) ||
       !isfinite(w->length_cm)) {
     snprintf(msg, msglen,

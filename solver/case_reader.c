@@ -1343,6 +1343,13 @@ void vs_case_free(vs_case **c) {
 
 int vs_case_load_string(const char *text, size_t len, const char *display_name,
                         vs_case **c, char *msg, size_t msglen) {
+  return vs_case_load_edited(text, len, display_name, NULL, NULL, c, msg,
+                             msglen);
+}
+
+int vs_case_load_edited(const char *text, size_t len, const char *display_name,
+                        vs_case_edit_fn edit, void *user, vs_case **c,
+                        char *msg, size_t msglen) {
   struct fy_diag *diag = NULL;
   struct fy_parser *parser = NULL;
   struct fy_document *doc = NULL, *extra = NULL;
@@ -1419,6 +1426,9 @@ int vs_case_load_string(const char *text, size_t len, const char *display_name,
               show(top, got, sizeof got));
     goto done;
   }
+  /* A sweep run's values go into the document before any check, so that
+   * each run is validated exactly like a hand-written case (sweep.c). */
+  if (edit && (rc = edit(doc, top, user, msg, msglen))) goto done;
 
   /* Pass 2: the schema; pass 3: names, network, solver. */
   if ((rc = check_mapping(&r, top, vs_case_schema, NULL, "", start, &root)))

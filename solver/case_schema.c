@@ -262,7 +262,7 @@ static const vs_schema_key valve_keys[] = {
              "loss finite)"},
     {.key = "l_eff_cm", .type = VS_ST_NUMBER, .unit = "cm",
      .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_L_EFF,
-     .range = VS_RANGE_OC, .min = 0, .max = 100,
+     .range = VS_RANGE_CC, .min = 0, .max = 100,
      .desc = "effective length of the valve's inertance rho l_eff / A_eff"},
     {.key = "smoothing_mmhg", .type = VS_ST_NUMBER, .unit = "mmHg",
      .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_SMOOTHING,
@@ -311,6 +311,67 @@ static const vs_schema_key link_keys[] = {
              "diameter; forward is from -> to"},
     {0}};
 
+/* A sweep names the inputs it varies by their path in these tables; sweep.c
+ * checks each value against that input's own key (type, unit, range). */
+static const char *const sweep_scales[] = {"linear", "log", NULL};
+
+static const vs_schema_key sweep_list_keys[] = {
+    {.key = "input", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "path of a numeric key, e.g. `links[l05].stenosis.area_ratio`: "
+             "list items by name or index, `[*]` for every item it applies to"},
+    {.key = "values", .type = VS_ST_NUMBER_LIST, .required = 1,
+     .range = VS_RANGE_ANY, .min_items = 1,
+     .desc = "the values it takes, in the input's unit and range"},
+    {.key = "unit", .type = VS_ST_STRING, .min_items = 1,
+     .desc = "the input's unit; if given, it must be the key's"},
+    {.key = "column", .type = VS_ST_STRING, .min_items = 1,
+     .desc = "its /summary column (default: the path)"},
+    {0}};
+
+static const vs_schema_key sweep_random_input_keys[] = {
+    {.key = "input", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "path of a real-valued key, as in grid"},
+    {.key = "min", .type = VS_ST_NUMBER, .required = 1, .range = VS_RANGE_ANY,
+     .desc = "low end of the range sampled, in the input's unit and range"},
+    {.key = "max", .type = VS_ST_NUMBER, .required = 1, .range = VS_RANGE_ANY,
+     .desc = "high end of the range sampled (above min)"},
+    {.key = "scale", .type = VS_ST_ENUM, .dflt = VS_DEFAULT_VALUE,
+     .def_text = "linear", .choices = sweep_scales,
+     .desc = "linear: uniform in [min, max); log: uniform in log (min > 0)"},
+    {.key = "unit", .type = VS_ST_STRING, .min_items = 1,
+     .desc = "the input's unit; if given, it must be the key's"},
+    {.key = "column", .type = VS_ST_STRING, .min_items = 1,
+     .desc = "its /summary column (default: the path)"},
+    {0}};
+
+static const vs_schema_key sweep_random_keys[] = {
+    {.key = "samples", .type = VS_ST_INTEGER, .unit = "1", .required = 1,
+     .range = VS_RANGE_CC, .min = 1, .max = 1e9,
+     .desc = "number of samples (runs)"},
+    {.key = "seed", .type = VS_ST_INTEGER, .unit = "1",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 1, .range = VS_RANGE_CC,
+     .min = 0, .max = 9e15,
+     .desc = "seed of the generator: one seed, one set of samples"},
+    {.key = "inputs", .type = VS_ST_LIST, .required = 1, .min_items = 1,
+     .sub = sweep_random_input_keys,
+     .desc = "inputs sampled together by Latin hypercube: each range cut "
+             "into `samples` strata, one sample in each"},
+    {0}};
+
+static const vs_schema_key sweep_keys[] = {
+    {.key = "grid", .type = VS_ST_LIST, .min_items = 1, .sub = sweep_list_keys,
+     .desc = "every combination of the lists (the first varies slowest)"},
+    {.key = "zip", .type = VS_ST_LIST, .min_items = 1, .sub = sweep_list_keys,
+     .desc = "lists of one length side by side: run k takes the k-th value "
+             "of each"},
+    {.key = "random", .type = VS_ST_MAPPING, .sub = sweep_random_keys,
+     .desc = "a Latin hypercube sample over ranges"},
+    {.key = "max_runs", .type = VS_ST_INTEGER, .unit = "1",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 10000, .range = VS_RANGE_CC,
+     .min = 1, .max = 1e9,
+     .desc = "a sweep expanding to more runs than this is an error"},
+    {0}};
+
 const vs_schema_key vs_case_schema[] = {
     {.key = "name", .type = VS_ST_STRING, .dflt = VS_DEFAULT_STEM,
      .min_items = 1, .desc = "case name, used to name runs and results"},
@@ -329,6 +390,9 @@ const vs_schema_key vs_case_schema[] = {
      .desc = "prescribed pressures and flows at the network's edges"},
     {.key = "links", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
      .sub = link_keys, .desc = "vessels and resistances joining two nodes"},
+    {.key = "sweep", .type = VS_ST_MAPPING, .sub = sweep_keys,
+     .desc = "many runs of this case: grid x zip x random (the last varies "
+             "fastest); without it, one run"},
     {0}};
 
 /* ---- queries -------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "venosim/case.h"
 #include "venosim/solver.h"
 
 typedef enum {
@@ -145,5 +146,21 @@ double vs_schema_default_number(const vs_schema_key *k);
  *  Returns 0, or VS_EINVAL if k is not bound to a solver option. */
 int vs_schema_solver_set(vs_solver_options *o, const vs_schema_key *k,
                          double x);
+
+/* ---- the expansion hook (sweep.c) -----------------------------------------
+ * A sweep run is the case file with some values replaced. The reader calls
+ * `edit` on the parsed YAML document (top: its root mapping) before the
+ * schema check, so a run is validated and built exactly like a hand-written
+ * case. `edit` writes "FILE: message" into msg and returns a negative status
+ * to reject the run. */
+struct fy_document;
+struct fy_node;
+typedef int (*vs_case_edit_fn)(struct fy_document *doc, struct fy_node *top,
+                               void *user, char *msg, size_t msglen);
+
+/** vs_case_load_string with the document edited first (edit may be NULL). */
+int vs_case_load_edited(const char *text, size_t len, const char *display_name,
+                        vs_case_edit_fn edit, void *user, vs_case **c,
+                        char *msg, size_t msglen);
 
 #endif /* VENOSIM_CASE_SCHEMA_H */

@@ -344,6 +344,18 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
 
   vs_result_event(res, 0.0, "start", "%zu states, %zu Jacobian non-zeros, %s",
                   n, sys->nnz, dense ? "dense LU" : "KLU");
+  /* The forcing's timeline travels with the results it labels. */
+  for (size_t i = 0; i < vs_network_phase_count(sys->net); ++i) {
+    double t0, t1;
+    const char *phase = vs_network_phase(sys->net, i, &t0, &t1);
+    if (vs_result_add_phase(res, phase, t0, t1)) {
+      vs_result_fail(res, "out of memory for the protocol's phases");
+      rc = VS_ENOMEM;
+      goto done;
+    }
+    vs_result_event(res, t0, "phase", "%s from %.6g s to %.6g s", phase, t0,
+                    t1);
+  }
   if ((rc = record_sample(sys, res, &out, 0, 0.0, yv))) {
     vs_result_fail(res, "initial state is not physical: %s", vs_strerror(rc));
     goto done;
@@ -354,15 +366,13 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
   for (size_t k = 1; k < n_samples; ++k) {
     double t_out = k + 1 == n_samples ? opt->t_end_s : (double)k * opt->output_dt_s;
     while (t < t_out) {
-      /* Never step across a kink of the forcing: stop on it. */
-      double t_stop = t_out, tb;
-      if (vs_system_next_breakpoint(sys, t, &tb) && tb < t_out) {
-        t_stop = tb;
-        n_breakpoints++;
-      }
+      /* Never step across a kink of the forcing: stop on it. Between
+       * breakpoints CVODE steps freely and interpolates the outputs. */
+      double t_stop = opt->t_end_s, tb;
+      if (vs_system_next_breakpoint(sys, t, &tb) && tb < t_stop) t_stop = tb;
       VS_CV_CALL(CVodeSetStopTime(mem, t_stop));
       sunrealtype t_reached = t;
-      int flag = CVode(mem, t_stop, y, &t_reached, CV_NORMAL);
+      int flag = CVode(mem, fmin(t_out, t_stop), y, &t_reached, CV_NORMAL);
       if (flag < 0) {
         vs_result_fail(res, "CVODE failed at t = %.6g s (flag %d%s): %s",
                        (double)t_reached, flag,
@@ -371,6 +381,7 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
         rc = data.nonfinite ? VS_ENONFINITE : VS_ESOLVER;
         goto done;
       }
+      if (flag == CV_TSTOP_RETURN && t_stop < opt->t_end_s) n_breakpoints++;
       t = t_reached;
     }
     if ((rc = record_sample(sys, res, &out, k, t_out, yv))) {

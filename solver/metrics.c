@@ -1,12 +1,113 @@
-/* Scalar measurements of a finished run (metrics.h). The engine's metrics
- * check the run itself (mass balance) and summarise it; the leg's clinical
- * measurements join this table with the leg model. */
+/* Scalar measurements of a finished run (metrics.h): the engine's own
+ * checks (mass balance) and the leg's clinical measurements (leg.h), one
+ * /summary column each. */
 #include "venosim/metrics.h"
 
 #include <math.h>
 #include <string.h>
 
-typedef double (*vs_metric_fn)(const vs_run_result *r);
+#include "venosim/leg.h"
+
+typedef enum {
+  M_VOLUME_CHANGE,
+  M_BOUNDARY_INFLOW,
+  M_MASS_BALANCE,
+  M_PRESSURE_PEAK,
+  M_P_ANKLE_SUPINE,
+  M_P_ANKLE_STANDING,
+  M_AVP_ANKLE,
+  M_AVP_DROP,
+  M_REFILL_TIME_90,
+  M_P_CFV_STANDING,
+  M_P_CFV_WALK_RISE,
+  M_GRADIENT_REST,
+  M_GRADIENT_EXERCISE,
+  M_REFLUX_DEEP,
+  M_REFLUX_SUPERFICIAL,
+  M_REFLUX_PERFORATOR,
+  M_VENOUS_VOLUME,
+  M_VENOUS_FILLING_INDEX,
+  M_EJECTION_FRACTION,
+  M_RESIDUAL_VOLUME_FRACTION,
+  M_COLLATERAL_FLOW_FRACTION,
+  M_ULCER_RISK_BAND,
+  M_COUNT
+} metric_id;
+
+static const vs_metric_info k_info[M_COUNT] = {
+    [M_VOLUME_CHANGE] = {"volume_change", "mL",
+                         "total compartment volume at the end minus at the "
+                         "start"},
+    [M_BOUNDARY_INFLOW] = {"boundary_inflow", "mL",
+                           "net volume that entered through all boundaries "
+                           "over the run"},
+    [M_MASS_BALANCE] = {"mass_balance_error", "mL",
+                        "volume_change - boundary_inflow: zero up to "
+                        "round-off when mass is conserved"},
+    [M_PRESSURE_PEAK] = {"pressure_peak", "mmHg",
+                         "highest compartment pressure on the output grid"},
+    [M_P_ANKLE_SUPINE] = {"p_ankle_supine", "mmHg",
+                          "ankle (superficial) venous pressure, mean of the "
+                          "last 5 s lying"},
+    [M_P_ANKLE_STANDING] = {"p_ankle_standing", "mmHg",
+                            "ankle venous pressure, mean of the last 5 s "
+                            "standing still"},
+    [M_AVP_ANKLE] = {"avp_ankle", "mmHg",
+                     "ambulatory venous pressure: mean ankle pressure over "
+                     "the last 5 cycles of the walk"},
+    [M_AVP_DROP] = {"avp_drop", "mmHg",
+                    "standing ankle pressure minus the ambulatory pressure"},
+    [M_REFILL_TIME_90] = {"refill_time_90", "s",
+                          "RT90: time after the walk for the ankle pressure "
+                          "to recover 90 % of its drop"},
+    [M_P_CFV_STANDING] = {"p_cfv_standing", "mmHg",
+                          "common femoral venous pressure standing still"},
+    [M_P_CFV_WALK_RISE] = {"p_cfv_walk_rise", "mmHg",
+                           "mean common femoral pressure over the walk's last "
+                           "5 cycles minus standing"},
+    [M_GRADIENT_REST] = {"gradient_rest", "mmHg",
+                         "common femoral minus caval pressure lying at rest "
+                         "(across the iliac segments)"},
+    [M_GRADIENT_EXERCISE] = {"gradient_exercise", "mmHg",
+                             "the same gradient with exercise inflow"},
+    [M_REFLUX_DEEP] = {"reflux_time_max_deep", "s",
+                       "longest reflux at a deep valve after calf cuff "
+                       "release or Valsalva (pathological > 1 s femoral, "
+                       "popliteal; > 0.5 s calf)"},
+    [M_REFLUX_SUPERFICIAL] = {"reflux_time_max_superficial", "s",
+                              "longest reflux at a superficial valve "
+                              "(pathological > 0.5 s)"},
+    [M_REFLUX_PERFORATOR] = {"reflux_time_max_perforator", "s",
+                             "longest outward flow at a perforator valve "
+                             "(pathological > 0.35 s)"},
+    [M_VENOUS_VOLUME] = {"venous_volume", "mL",
+                         "calf venous volume, standing minus lying (air "
+                         "plethysmography VV)"},
+    [M_VENOUS_FILLING_INDEX] = {"venous_filling_index", "mL/s",
+                                "90 % of VV over the time to fill it after "
+                                "standing up (normal below 2 mL/s)"},
+    [M_EJECTION_FRACTION] = {"ejection_fraction", "%",
+                             "calf volume ejected by one tiptoe, over VV"},
+    [M_RESIDUAL_VOLUME_FRACTION] = {"residual_volume_fraction", "%",
+                                    "calf volume above lying left after the "
+                                    "walk, over VV"},
+    [M_COLLATERAL_FLOW_FRACTION] = {"collateral_flow_fraction", "1",
+                                    "share of the external iliac outflow "
+                                    "taking the pelvic collaterals, "
+                                    "standing"},
+    [M_ULCER_RISK_BAND] = {"ulcer_risk_band", "%",
+                           "ulcer incidence of the AVP band (Nicolaides "
+                           "1993): 0 below 30 mmHg up to 73 above 80"},
+};
+
+size_t vs_metrics_count(void) { return M_COUNT; }
+const vs_metric_info *vs_metrics_table(void) { return k_info; }
+
+int vs_metrics_find(const char *name) {
+  for (size_t i = 0; i < M_COUNT; ++i)
+    if (strcmp(k_info[i].name, name) == 0) return (int)i;
+  return -1;
+}
 
 /* Sum of row k of a series. */
 static double row_sum(const vs_series *s, size_t k) {
@@ -15,58 +116,50 @@ static double row_sum(const vs_series *s, size_t k) {
   return sum;
 }
 
-static double volume_change(const vs_run_result *r) {
+static void engine_metrics(const vs_run_result *r, double *values) {
   const vs_series *v = vs_result_series(r, "volume");
-  if (!v || r->n_samples < 1) return NAN;
-  return row_sum(v, r->n_samples - 1) - row_sum(v, 0);
-}
-
-static double boundary_inflow(const vs_run_result *r) {
   const vs_series *w = vs_result_series(r, "boundary_volume");
-  if (!w || r->n_samples < 1) return NAN;
-  return row_sum(w, r->n_samples - 1);
-}
-
-static double mass_balance_error(const vs_run_result *r) {
-  return volume_change(r) - boundary_inflow(r);
-}
-
-static double pressure_peak(const vs_run_result *r) {
   const vs_series *p = vs_result_series(r, "pressure");
-  const vs_series *v = vs_result_series(r, "volume");
-  if (!p || !v) return NAN;
-  double peak = -INFINITY;
-  /* Compartments are the first v->n_columns pressure columns. */
-  for (size_t k = 0; k < r->n_samples; ++k)
-    for (size_t j = 0; j < v->n_columns; ++j)
-      peak = fmax(peak, p->data[k * p->n_columns + j]);
-  return peak;
+  size_t last = r->n_samples - 1;
+  if (v) values[M_VOLUME_CHANGE] = row_sum(v, last) - row_sum(v, 0);
+  if (w) values[M_BOUNDARY_INFLOW] = row_sum(w, last);
+  values[M_MASS_BALANCE] = values[M_VOLUME_CHANGE] - values[M_BOUNDARY_INFLOW];
+  if (p && v) {
+    /* Compartments are the first v->n_columns pressure columns. */
+    double peak = -INFINITY;
+    for (size_t k = 0; k < r->n_samples; ++k)
+      for (size_t j = 0; j < v->n_columns; ++j)
+        peak = fmax(peak, p->data[k * p->n_columns + j]);
+    values[M_PRESSURE_PEAK] = peak;
+  }
 }
 
-static const vs_metric_info k_info[] = {
-    {"volume_change", "mL",
-     "total compartment volume at the end minus at the start"},
-    {"boundary_inflow", "mL",
-     "net volume that entered through all boundaries over the run"},
-    {"mass_balance_error", "mL",
-     "volume_change - boundary_inflow: zero up to round-off when mass is "
-     "conserved"},
-    {"pressure_peak", "mmHg",
-     "highest compartment pressure on the output grid"},
-};
-static const vs_metric_fn k_fn[] = {volume_change, boundary_inflow,
-                                    mass_balance_error, pressure_peak};
-
-size_t vs_metrics_count(void) { return sizeof k_info / sizeof k_info[0]; }
-const vs_metric_info *vs_metrics_table(void) { return k_info; }
-
-int vs_metrics_find(const char *name) {
-  for (size_t i = 0; i < vs_metrics_count(); ++i)
-    if (strcmp(k_info[i].name, name) == 0) return (int)i;
-  return -1;
+static void leg_metrics(const vs_run_result *r, double *values) {
+  vs_leg_measurements m;
+  vs_leg_measure(r, &m);
+  values[M_P_ANKLE_SUPINE] = m.p_ankle_supine;
+  values[M_P_ANKLE_STANDING] = m.p_ankle_standing;
+  values[M_AVP_ANKLE] = m.avp_ankle;
+  values[M_AVP_DROP] = m.avp_drop;
+  values[M_REFILL_TIME_90] = m.refill_time_90;
+  values[M_P_CFV_STANDING] = m.p_cfv_standing;
+  values[M_P_CFV_WALK_RISE] = m.p_cfv_walk_rise;
+  values[M_GRADIENT_REST] = m.gradient_rest;
+  values[M_GRADIENT_EXERCISE] = m.gradient_exercise;
+  values[M_REFLUX_DEEP] = m.reflux_time_max_deep;
+  values[M_REFLUX_SUPERFICIAL] = m.reflux_time_max_superficial;
+  values[M_REFLUX_PERFORATOR] = m.reflux_time_max_perforator;
+  values[M_VENOUS_VOLUME] = m.venous_volume;
+  values[M_VENOUS_FILLING_INDEX] = m.venous_filling_index;
+  values[M_EJECTION_FRACTION] = m.ejection_fraction;
+  values[M_RESIDUAL_VOLUME_FRACTION] = m.residual_volume_fraction;
+  values[M_COLLATERAL_FLOW_FRACTION] = m.collateral_flow_fraction;
+  values[M_ULCER_RISK_BAND] = m.ulcer_risk_band;
 }
 
 void vs_metrics_compute(const vs_run_result *r, double *values) {
-  for (size_t i = 0; i < vs_metrics_count(); ++i)
-    values[i] = (r && r->status == VS_RUN_OK) ? k_fn[i](r) : NAN;
+  for (size_t i = 0; i < M_COUNT; ++i) values[i] = NAN;
+  if (!r || r->status != VS_RUN_OK || r->n_samples == 0) return;
+  engine_metrics(r, values);
+  leg_metrics(r, values);
 }

@@ -69,6 +69,8 @@ void vs_network_free(vs_network **net) {
     free((char *)n->src[i].compartment);
     vs_waveform_clear(&n->src[i].flow);
   }
+  for (size_t i = 0; i < n->n_phase; ++i) free(n->phase[i].name);
+  free(n->phase);
   free(n->comp);
   free(n->pnode);
   free(n->link);
@@ -189,6 +191,32 @@ int vs_network_add_flow_source(vs_network *net, const vs_flow_source_spec *s) {
   net->src[net->n_src] = f;
   net->validated = 0;
   return (int)net->n_src++;
+}
+
+int vs_network_add_phase(vs_network *net, const char *name, double t_start_s,
+                         double t_end_s) {
+  if (!net || !valid_name(name) || !isfinite(t_start_s) ||
+      !isfinite(t_end_s) || !(t_end_s >= t_start_s))
+    return VS_EINVAL;
+  if (grow((void **)&net->phase, &net->cap_phase, net->n_phase,
+           sizeof *net->phase))
+    return VS_ENOMEM;
+  char *copy = dup_string(name);
+  if (!copy) return VS_ENOMEM;
+  net->phase[net->n_phase].name = copy;
+  net->phase[net->n_phase].t_start_s = t_start_s;
+  net->phase[net->n_phase].t_end_s = t_end_s;
+  return (int)net->n_phase++;
+}
+
+size_t vs_network_phase_count(const vs_network *net) { return net->n_phase; }
+
+const char *vs_network_phase(const vs_network *net, size_t i,
+                             double *t_start_s, double *t_end_s) {
+  if (i >= net->n_phase) return NULL;
+  if (t_start_s) *t_start_s = net->phase[i].t_start_s;
+  if (t_end_s) *t_end_s = net->phase[i].t_end_s;
+  return net->phase[i].name;
 }
 
 size_t vs_network_compartment_count(const vs_network *net) {

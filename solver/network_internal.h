@@ -17,6 +17,11 @@ struct vs_network {
   vs_link_spec *link;
   size_t n_src, cap_src;
   vs_flow_source_spec *src;
+  size_t n_phase, cap_phase;
+  struct vs_network_phase {
+    char *name;
+    double t_start_s, t_end_s;
+  } *phase;
 
   /* Resolved by vs_network_validate: node indices (compartments first). */
   int validated;

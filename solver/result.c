@@ -46,6 +46,7 @@ void vs_result_free(vs_run_result **r) {
   free((*r)->series);
   free((*r)->time);
   free((*r)->events);
+  free((*r)->phases);
   free((*r)->metrics);
   free((*r)->name);
   free(*r);
@@ -88,6 +89,26 @@ vs_series *vs_result_add_series(vs_run_result *r, const char *name,
   for (size_t k = 0; k < r->n_samples * n_columns; ++k) s->data[k] = NAN;
   r->n_series++;
   return s;
+}
+
+int vs_result_add_phase(vs_run_result *r, const char *name, double t_start_s,
+                        double t_end_s) {
+  if (!r || !name) return VS_EINVAL;
+  vs_phase *grown = realloc(r->phases, (r->n_phases + 1) * sizeof *grown);
+  if (!grown) return VS_ENOMEM;
+  r->phases = grown;
+  vs_phase *p = &r->phases[r->n_phases++];
+  snprintf(p->name, sizeof p->name, "%s", name);
+  p->t_start_s = t_start_s;
+  p->t_end_s = t_end_s;
+  return VS_OK;
+}
+
+const vs_phase *vs_result_phase(const vs_run_result *r, const char *name) {
+  if (!r || !name) return NULL;
+  for (size_t i = 0; i < r->n_phases; ++i)
+    if (strcmp(r->phases[i].name, name) == 0) return &r->phases[i];
+  return NULL;
 }
 
 const vs_series *vs_result_series(const vs_run_result *r, const char *name) {

@@ -160,7 +160,8 @@ static int eval_links(const vs_system *sys, double t, const double *y,
       if (dqdt) dqdt[k] = (dp - r * qk - c.b * fabs(qk) * qk) / c.l;
     } else {
       double g;
-      q[k] = algebraic_flow(dp, r, lk->b, &g);
+      vs_link_coeffs c = link_coefficients(sys, lk, y);
+      q[k] = algebraic_flow(dp, r, c.b, &g);
     }
     if (!isfinite(q[k])) return VS_ENONFINITE;
   }
@@ -202,6 +203,20 @@ int vs_system_rhs(const vs_system *sys, double t, const double *y,
   for (size_t i = 0; i < sys->n_state; ++i)
     if (!isfinite(ydot[i])) return VS_ENONFINITE;
   return VS_OK;
+}
+
+/* The valve-opening row: dzeta/dt = rate(dp, zeta), dp from the ends. */
+static void valve_rate_terms(const vs_link_model *lk, int values, double dp,
+                             const double *y, const double dpdv[2],
+                             vs_jac_acc *J) {
+  const double sign[2] = {1.0, -1.0};
+  size_t z = (size_t)lk->zeta;
+  double d_dp = 0.0, d_z = 0.0;
+  if (values) vs_valve_rate(lk->valve, dp, y[z], &d_dp, &d_z);
+  jac_add(J, z, z, d_z);
+  for (int e = 0; e < 2; ++e)
+    if (lk->comp[e] >= 0)
+      jac_add(J, z, (size_t)lk->comp[e], d_dp * sign[e] * dpdv[e]);
 }
 
 /* All Jacobian contributions, in a fixed order (see jac_add). */
@@ -246,13 +261,7 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
         double num = dp - r * qk - c.b * fabs(qk) * qk;
         jac_add(J, s, z,
                 -c.db_dz * fabs(qk) * qk / c.l - num * c.dl_dz / (c.l * c.l));
-        /* dzeta/dt = rate(dp, zeta) */
-        double d_dp = 0.0, d_z = 0.0;
-        if (values) vs_valve_rate(lk->valve, dp, y[z], &d_dp, &d_z);
-        jac_add(J, z, z, d_z);
-        for (int e = 0; e < 2; ++e)
-          if (lk->comp[e] >= 0)
-            jac_add(J, z, (size_t)lk->comp[e], d_dp * sign[e] * dpdv[e]);
+        valve_rate_terms(lk, values, dp, y, dpdv, J);
       }
       /* dV/dt and dW/dt are linear in Q. */
       if (lk->comp[0] >= 0) jac_add(J, (size_t)lk->comp[0], s, -1.0);
@@ -260,9 +269,11 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
       if (lk->boundary >= 0)
         jac_add(J, (size_t)lk->boundary, s, lk->inflow_sign);
     } else {
-      /* Q = Q(dp, R): dQ/dV_e = G (+-dp_e/dV_e) - Q G dR/dV_e */
+      /* Q = Q(dp, R, B): dQ/dV_e = G (+-dp_e/dV_e) - Q G dR/dV_e,
+       * dQ/dzeta = -G |Q| Q dB/dzeta, with G = 1 / (R + 2 B |Q|). */
       double g = 0.0, qk = 0.0;
-      if (values) qk = algebraic_flow(dp, r, lk->b, &g);
+      vs_link_coeffs c = link_coefficients(sys, lk, values ? y : NULL);
+      if (values) qk = algebraic_flow(dp, r, c.b, &g);
       for (int e = 0; e < 2; ++e) {
         if (lk->comp[e] < 0) continue;
         double dq = g * (sign[e] * dpdv[e] - qk * dr[e]);
@@ -271,6 +282,15 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
         if (lk->comp[1] >= 0) jac_add(J, (size_t)lk->comp[1], col, dq);
         if (lk->boundary >= 0)
           jac_add(J, (size_t)lk->boundary, col, lk->inflow_sign * dq);
+      }
+      if (lk->zeta >= 0) {
+        size_t z = (size_t)lk->zeta;
+        double dq = -g * fabs(qk) * qk * c.db_dz;
+        if (lk->comp[0] >= 0) jac_add(J, (size_t)lk->comp[0], z, -dq);
+        if (lk->comp[1] >= 0) jac_add(J, (size_t)lk->comp[1], z, dq);
+        if (lk->boundary >= 0)
+          jac_add(J, (size_t)lk->boundary, z, lk->inflow_sign * dq);
+        valve_rate_terms(lk, values, dp, y, dpdv, J);
       }
     }
   }
@@ -366,21 +386,26 @@ static int build_link(vs_system *sys, size_t k, size_t *next_state,
     lk->height[e] = i < net->n_comp ? net->comp[i].height_cm
                                     : net->pnode[i - net->n_comp].height_cm;
   }
+  /* n identical vessels side by side: their areas add, so the resistance
+   * and inertance of the bundle are those of one vessel divided by n. */
+  double n_par = ls->n_parallel > 1 ? (double)ls->n_parallel : 1.0;
   double a0 = VS_PI * ls->diameter_cm * ls->diameter_cm / 4.0;
   if (ls->resistance_varies)
     lk->r_wave = &ls->resistance_wave;
   else
     lk->r_const = ls->resistance_mmhg_s_ml;
   lk->l = ls->inertance_mmhg_s2_ml;
-  if (ls->poiseuille) lk->r_pois0 = vs_segment_resistance(mu, ls->length_cm, a0);
+  if (ls->poiseuille)
+    lk->r_pois0 = vs_segment_resistance(mu, ls->length_cm, a0) / n_par;
   if (ls->geometric_inertance)
-    lk->l += vs_segment_inertance(rho, ls->length_cm, a0);
+    lk->l += vs_segment_inertance(rho, ls->length_cm, a0) / n_par;
   if (ls->has_stenosis) {
+    /* The same lesion in each vessel of the bundle: n in parallel. */
     double rs, bs, lsn;
     vs_stenosis_coefficients(&ls->stenosis, mu, rho, a0, &rs, &bs, &lsn);
-    lk->r_const += rs;
-    lk->b = bs;
-    lk->l += lsn;
+    lk->r_const += rs / n_par;
+    lk->b = bs / (n_par * n_par);
+    lk->l += lsn / n_par;
   }
   if (ls->collapsible) {
     lk->collapsible = 1;
@@ -396,20 +421,21 @@ static int build_link(vs_system *sys, size_t k, size_t *next_state,
   lk->zeta = -1;
   if (ls->has_valve) {
     lk->valve = &ls->valve;
-    lk->a_ann = a0;
+    lk->a_ann = a0 * n_par;
   }
   /* Without inertance the flow is algebraic and needs a resistance at every
    * moment (the collapse factor is positive at any finite area). */
   double r_floor = lk->r_const + lk->r_pois0 +
                    (lk->r_wave ? vs_waveform_min(lk->r_wave) : 0.0);
-  if (lk->l <= 0 && !lk->valve && !(r_floor > 0)) {
+  int inertial = lk->l > 0 || (lk->valve && lk->valve->l_eff_cm > 0);
+  if (!inertial && !lk->valve && !(r_floor > 0)) {
     snprintf(msg, msglen,
              "link '%s' has neither resistance nor inertance: its flow is "
              "undetermined", ls->name);
     return VS_ENETWORK;
   }
   lk->state = -1;
-  if (lk->l > 0 || lk->valve) {
+  if (inertial) {
     lk->state = (int)*next_state;
     sys->state_kind[*next_state] = VS_STATE_FLOW;
     int rc = set_state_name(sys, (*next_state)++, "Q", ls->name);
@@ -533,7 +559,7 @@ int vs_system_initial_state(const vs_system *sys, double t, double *y) {
   double gh = hydrostatic_gradient(sys, t);
   for (size_t k = 0; k < net->n_link; ++k) {
     const vs_link_model *lk = &sys->links[k];
-    if (lk->state < 0) continue;
+    if (lk->state < 0 && lk->zeta < 0) continue;
     double dr[2], g;
     double dp = link_dp(sys, lk, gh);
     if (lk->zeta >= 0) {
@@ -545,6 +571,7 @@ int vs_system_initial_state(const vs_system *sys, double t, double *y) {
       y[lk->zeta] = lk->valve->kvo * so /
                     (lk->valve->kvo * so + lk->valve->kvc * sc);
     }
+    if (lk->state < 0) continue;
     double r = link_resistance(lk, t, y, dr);
     vs_link_coeffs c = link_coefficients(sys, lk, y);
     y[lk->state] = (r > 0 || c.b > 0) ? algebraic_flow(dp, r, c.b, &g) : 0.0;

@@ -2,7 +2,13 @@
  *
  *   venosim                      built-in demonstration -> venosim-demo.h5
  *   venosim run CASE.yaml [-o OUT.h5] [--threads N] [--progress MODE]
+ *               [--resume] [--summary-only] [--decimate N]
+ *                                the case's runs (its sweep), also under
+ *                                mpirun (batch.c)
  *   venosim check CASE.yaml      validate without running
+ *   venosim import-svzerod MODEL.json [-o CASE.yaml] [--units cgs|mmhg]
+ *                                translate an svZeroDSolver model (svzerod.h);
+ *                                run and check also take MODEL.json directly
  *   venosim schema               the case-file reference (Markdown)
  *   venosim --help | --version
  *
@@ -16,10 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "demo.h"
 #include "venosim/venosim.h"
-
-enum { EXIT_ALL_OK = 0, EXIT_BAD_INPUT = 1, EXIT_RUNS_FAILED = 2 };
 
 static void print_usage(FILE *f) {
   fprintf(f,
@@ -30,8 +35,14 @@ static void print_usage(FILE *f) {
           "commands:\n"
           "  (none)              run the built-in demonstration and write "
           "venosim-demo.h5\n"
-          "  run CASE.yaml       run a case file\n"
-          "  check CASE.yaml     validate a case file without running it\n"
+          "  run CASE.yaml       run a case file (every run of its sweep)\n"
+          "  check CASE.yaml     validate a case file and every run of its "
+          "sweep, count them\n"
+          "  import-svzerod MODEL.json [-o CASE.yaml] [--units cgs|mmhg]\n"
+          "                      translate an svZeroDSolver model into a case "
+          "file\n"
+          "                      (run and check also take MODEL.json "
+          "directly)\n"
           "  schema              print every case-file key with its unit, "
           "default and range\n"
           "\n"
@@ -40,6 +51,14 @@ static void print_usage(FILE *f) {
           "  --threads N         runs in parallel (default: all cores)\n"
           "  --progress MODE     auto|bar|jsonl|none (default auto: a status "
           "line on a terminal)\n"
+          "  --resume            take up an interrupted run of the same case "
+          "and output:\n"
+          "                      compute only the runs missing from OUT.h5\n"
+          "  --summary-only      keep /summary only, no time series (big "
+          "sweeps)\n"
+          "  --decimate N        keep every Nth output sample of the time "
+          "series\n"
+          "  (under mpirun -np K, the runs are spread over the K processes)\n"
           "\n"
           "  -h, --help          this text\n"
           "  --version           version, commit and library versions\n"
@@ -53,6 +72,9 @@ static void print_version(void) {
   printf("venosim %s (commit %s)\nSUNDIALS %s, HDF5 %s, OpenMP %d\n",
          VS_VERSION_STRING, VS_GIT_COMMIT, vs_sundials_version(),
          vs_hdf5_version(), _OPENMP);
+#ifdef VENOSIM_HAVE_MPI
+  printf("MPI: yes (mpirun -np K venosim run CASE spreads the runs)\n");
+#endif
 }
 
 typedef struct {
@@ -60,6 +82,10 @@ typedef struct {
   const char *output;
   int threads;
   vs_progress_kind progress;
+  vs_svzerod_units units; /* of svZeroDSolver models (--units) */
+  int resume;             /* --resume */
+  int summary_only;       /* --summary-only */
+  size_t decimate;        /* --decimate N */
 } cli_options;
 
 static int parse_progress(const char *s, vs_progress_kind *out) {
@@ -95,6 +121,30 @@ static int parse_options(int argc, char **argv, int first, int want_case,
         return -1;
       }
       o->threads = (int)n;
+    } else if (strcmp(a, "--units") == 0 && i + 1 < argc) {
+      const char *u = argv[++i];
+      if (strcmp(u, "cgs") == 0) {
+        o->units = VS_SVZEROD_UNITS_CGS;
+      } else if (strcmp(u, "mmhg") == 0) {
+        o->units = VS_SVZEROD_UNITS_MMHG;
+      } else {
+        fprintf(stderr, "venosim: --units must be cgs or mmhg, got '%s'\n", u);
+        return -1;
+      }
+    } else if (strcmp(a, "--resume") == 0) {
+      o->resume = 1;
+    } else if (strcmp(a, "--summary-only") == 0) {
+      o->summary_only = 1;
+    } else if (strcmp(a, "--decimate") == 0 && i + 1 < argc) {
+      char *end = NULL;
+      errno = 0;
+      long n = strtol(argv[++i], &end, 10);
+      if (errno || !end || *end || n < 1 || n > 1000000000L) {
+        fprintf(stderr, "venosim: --decimate needs a whole number from 1 to 1e9, got '%s'\n",
+                argv[i]);
+        return -1;
+      }
+      o->decimate = (size_t)n;
     } else if (strcmp(a, "--progress") == 0 && i + 1 < argc) {
       if (parse_progress(argv[++i], &o->progress)) {
         fprintf(stderr, "venosim: --progress must be auto, bar, jsonl or none, got '%s'\n",
@@ -137,99 +187,123 @@ static void join_command_line(int argc, char **argv, char *buf, size_t len) {
   }
 }
 
-/* The table printed after a batch: one row per run, the metrics. */
-static void print_table(const vs_run_spec *runs, const vs_batch_summary *s) {
-  size_t nm = vs_metrics_count();
-  const vs_metric_info *m = vs_metrics_table();
-  printf("%-22s %-7s", "run", "status");
-  for (size_t j = 0; j < nm; ++j) printf(" %20s", m[j].name);
-  printf("\n%-22s %-7s", "", "");
-  for (size_t j = 0; j < nm; ++j) {
-    char unit[32];
-    snprintf(unit, sizeof unit, "[%s]", m[j].unit);
-    printf(" %20s", unit);
-  }
-  printf("\n");
-  for (size_t i = 0; i < s->n_runs; ++i) {
-    printf("%-22s %-7s", runs[i].name,
-           s->status[i] == VS_RUN_OK ? "ok" : "FAILED");
-    for (size_t j = 0; j < nm; ++j) printf(" %20.6g", s->metrics[i * nm + j]);
-    printf("\n");
-  }
-  for (size_t i = 0; i < s->n_runs; ++i)
-    if (s->messages[i])
-      fprintf(stderr, "venosim: run '%s' failed: %s\n", runs[i].name,
-              s->messages[i]);
+static vs_cli_run_options run_options(const cli_options *o) {
+  vs_cli_run_options r = {.threads = o->threads,
+                          .progress = o->progress,
+                          .resume = o->resume,
+                          .summary_only = o->summary_only,
+                          .decimate = o->decimate};
+  return r;
 }
 
-/* Run a batch and write it: the part shared by `run` and the demo. */
+static void spec_namer(const void *user, size_t i, char *buf, size_t len) {
+  snprintf(buf, len, "%s", ((const vs_run_spec *)user)[i].name);
+}
+
+/* Run a batch of given runs and write it (the demonstration, svZeroDSolver
+ * models): batch.c does the work. */
 static int run_batch(const vs_run_spec *runs, size_t n, const cli_options *o,
                      const char *output, const char *case_path,
                      const char *case_text, const char *case_resolved,
                      const char *command_line) {
-  size_t nm = vs_metrics_count();
-  const vs_metric_info *metrics = vs_metrics_table();
-  vs_column_info *cols = calloc(nm ? nm : 1, sizeof *cols);
-  if (!cols) return EXIT_BAD_INPUT;
-  for (size_t j = 0; j < nm; ++j)
-    cols[j] = (vs_column_info){metrics[j].name, metrics[j].unit,
-                               metrics[j].description};
-  const char *user = getenv("USER");
-  vs_output_meta meta = {.creator = "venosim",
-                         .version = VS_VERSION_STRING,
-                         .git_commit = VS_GIT_COMMIT,
-                         .author = user && *user ? user : "unknown",
-                         .command_line = command_line,
-                         .threads = o->threads > 0 ? o->threads
-                                                   : omp_get_max_threads(),
-                         .case_path = case_path,
-                         .case_text = case_text,
-                         .case_resolved = case_resolved,
-                         .n_runs = n,
-                         .n_summary_columns = nm,
-                         .summary_columns = cols,
-                         .sundials_version = vs_sundials_version()};
+  vs_run_source src;
+  vs_runner_spec_source(runs, n, &src);
+  vs_cli_batch b = {.src = &src,
+                    .name = spec_namer,
+                    .name_user = runs,
+                    .output = output,
+                    .case_path = case_path,
+                    .case_text = case_text,
+                    .case_resolved = case_resolved,
+                    .command_line = command_line};
+  vs_cli_run_options ro = run_options(o);
+  return vs_cli_run_batch(&b, &ro);
+}
+
+/* An svZeroDSolver model as a case: the network and options, the JSON as
+ * the case text and the equivalent case file as the resolved case. */
+static int load_svzerod(const cli_options *o, vs_case **out) {
+  vs_svzerod_options so = vs_svzerod_options_default();
+  so.units = o->units;
+  vs_svzerod_model *m = NULL;
+  char msg[1024], *yaml = NULL;
+  *out = NULL;
+  if (vs_svzerod_load_file(o->case_path, &so, &m, msg, sizeof msg) ||
+      vs_svzerod_emit_yaml(m, &yaml, msg, sizeof msg)) {
+    fprintf(stderr, "%s\n", msg);
+    vs_svzerod_free(&m);
+    return -1;
+  }
+  vs_case *c = calloc(1, sizeof *c);
+  if (!c) {
+    fprintf(stderr, "venosim: out of memory\n");
+    free(yaml);
+    vs_svzerod_free(&m);
+    return -1;
+  }
+  /* The case takes over the model's strings and network. */
+  c->path = m->path;
+  c->name = m->name;
+  c->description = m->description;
+  c->text = m->text;
+  c->resolved = yaml;
+  c->network = m->network;
+  c->solver = m->solver;
+  if (m->notes[0]) fprintf(stderr, "venosim: %s: %s", o->case_path, m->notes);
+  m->path = m->name = m->description = m->text = NULL;
+  m->network = NULL;
+  vs_svzerod_free(&m);
+  *out = c;
+  return 0;
+}
+
+/* A case file, or an svZeroDSolver model (.json). */
+static int load_any(const cli_options *o, vs_case **c) {
   char msg[1024];
-  vs_writer *w = NULL;
-  if (vs_writer_open(&w, output, &meta, msg, sizeof msg)) {
-    fprintf(stderr, "venosim: %s\n", msg);
-    free(cols);
+  if (vs_svzerod_is_json_path(o->case_path)) return load_svzerod(o, c);
+  if (vs_case_load_file(o->case_path, c, msg, sizeof msg)) {
+    fprintf(stderr, "%s\n", msg);
+    return -1;
+  }
+  return 0;
+}
+
+static int cmd_import(const cli_options *o) {
+  vs_svzerod_options so = vs_svzerod_options_default();
+  so.units = o->units;
+  vs_svzerod_model *m = NULL;
+  char msg[1024], output[PATH_MAX];
+  if (o->output) {
+    snprintf(output, sizeof output, "%s", o->output);
+  } else {
+    /* CASE.yaml beside nothing: the model's stem, in the current folder. */
+    default_output(o->case_path, output, sizeof output);
+    size_t n = strlen(output);
+    if (n >= 3) snprintf(output + n - 3, sizeof output - (n - 3), ".yaml");
+  }
+  if (vs_svzerod_load_file(o->case_path, &so, &m, msg, sizeof msg) ||
+      vs_svzerod_write_yaml(m, output, msg, sizeof msg)) {
+    fprintf(stderr, "%s\n", msg);
+    vs_svzerod_free(&m);
     return EXIT_BAD_INPUT;
   }
-  vs_runner_options ro = {.threads = o->threads, .progress = o->progress};
-  vs_batch_summary summary;
-  int rc = vs_runner_execute(runs, n, &ro, w, &summary, msg, sizeof msg);
-  if (rc) {
-    fprintf(stderr, "venosim: writing results failed: %s\n", msg);
-    vs_writer_abandon(&w);
-    fprintf(stderr, "venosim: the runs that finished are kept in %s.parts/\n",
-            output);
-    vs_batch_summary_clear(&summary);
-    free(cols);
-    return EXIT_RUNS_FAILED;
-  }
-  if (vs_writer_finish(&w, msg, sizeof msg)) {
-    fprintf(stderr, "venosim: assembling %s failed: %s\n", output, msg);
-    fprintf(stderr, "venosim: the finished runs are kept in %s.parts/\n", output);
-    vs_batch_summary_clear(&summary);
-    free(cols);
-    return EXIT_RUNS_FAILED;
-  }
-  print_table(runs, &summary);
-  printf("wrote %s (%zu runs, %zu failed)\n", output, n, summary.n_failed);
-  int code = summary.n_failed ? EXIT_RUNS_FAILED : EXIT_ALL_OK;
-  vs_batch_summary_clear(&summary);
-  free(cols);
-  return code;
+  if (m->notes[0]) fprintf(stderr, "venosim: %s: %s", o->case_path, m->notes);
+  printf("wrote %s: %zu compartments (%zu junction nodes), %zu pressure "
+         "nodes, %zu links, %zu flow sources; %ld cycles of %g s\n",
+         output, vs_network_compartment_count(m->network), m->n_junction_nodes,
+         vs_network_pressure_node_count(m->network),
+         vs_network_link_count(m->network),
+         vs_network_flow_source_count(m->network), m->n_cycles, m->period_s);
+  vs_svzerod_free(&m);
+  return EXIT_ALL_OK;
 }
 
 static int cmd_check(const cli_options *o) {
   vs_case *c = NULL;
-  char msg[1024];
-  if (vs_case_load_file(o->case_path, &c, msg, sizeof msg)) {
-    fprintf(stderr, "%s\n", msg);
-    return EXIT_BAD_INPUT;
-  }
+  /* A case file with its sweep: every run checked, the runs counted. */
+  if (!vs_svzerod_is_json_path(o->case_path))
+    return vs_cli_check_case(o->case_path, o->threads);
+  if (load_any(o, &c)) return EXIT_BAD_INPUT;
   printf("%s: ok: case '%s', %zu compartments, %zu pressure nodes, %zu links, "
          "%zu flow sources, 1 run\n",
          o->case_path, c->name, vs_network_compartment_count(c->network),
@@ -242,16 +316,17 @@ static int cmd_check(const cli_options *o) {
 
 static int cmd_run(const cli_options *o, const char *command_line) {
   vs_case *c = NULL;
-  char msg[1024];
-  if (vs_case_load_file(o->case_path, &c, msg, sizeof msg)) {
-    fprintf(stderr, "%s\n", msg);
-    return EXIT_BAD_INPUT;
-  }
   char output[PATH_MAX];
   if (o->output)
     snprintf(output, sizeof output, "%s", o->output);
   else
     default_output(o->case_path, output, sizeof output);
+  /* A case file: its sweep's runs, built one at a time (batch.c). */
+  if (!vs_svzerod_is_json_path(o->case_path)) {
+    vs_cli_run_options ro = run_options(o);
+    return vs_cli_run_case(o->case_path, output, &ro, command_line);
+  }
+  if (load_any(o, &c)) return EXIT_BAD_INPUT;
   vs_run_spec run = {.name = c->name, .network = c->network, .solver = c->solver};
   int code = run_batch(&run, 1, o, output, c->path, c->text, c->resolved,
                        command_line);
@@ -277,6 +352,7 @@ static int cmd_demo(const cli_options *o, const char *command_line) {
 int main(int argc, char **argv) {
   char command_line[4096];
   join_command_line(argc, argv, command_line, sizeof command_line);
+  vs_cli_mpi_init(&argc, &argv); /* under mpirun only; finalised at exit */
   cli_options o;
   if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
     print_usage(stdout);
@@ -297,6 +373,10 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "check") == 0) {
     if (parse_options(argc, argv, 2, 1, &o)) return EXIT_BAD_INPUT;
     return cmd_check(&o);
+  }
+  if (strcmp(argv[1], "import-svzerod") == 0) {
+    if (parse_options(argc, argv, 2, 1, &o)) return EXIT_BAD_INPUT;
+    return cmd_import(&o);
   }
   if (strcmp(argv[1], "schema") == 0 && argc == 2) {
     vs_case_print_schema(stdout);

@@ -83,6 +83,11 @@ typedef struct {
   vs_waveform resistance_wave;   /**< mmHg s/mL, >= 0 (copied) */
   int has_valve;                 /**< a valve sits on this link */
   vs_valve valve;                /**< needs diameter_cm for the annulus */
+  unsigned n_parallel;           /**< identical vessels side by side (paired
+                                      tibial veins): geometric resistance
+                                      and inertance divide by it, valve
+                                      annulus and stenosis lumen multiply;
+                                      0 or 1: one vessel */
 } vs_link_spec;
 
 typedef struct {
@@ -112,6 +117,17 @@ int vs_network_add_pressure_node(vs_network *net,
                                  const vs_pressure_node_spec *s);
 int vs_network_add_link(vs_network *net, const vs_link_spec *s);
 int vs_network_add_flow_source(vs_network *net, const vs_flow_source_spec *s);
+
+/** Label a window [t_start, t_end] of the forcing timeline ("standing",
+ *  "walking"): runs report these phases with their results, and the
+ *  clinical measurements are taken in them. Returns the index or a
+ *  negative status. */
+int vs_network_add_phase(vs_network *net, const char *name, double t_start_s,
+                         double t_end_s);
+size_t vs_network_phase_count(const vs_network *net);
+/** Phase i: its name (owned by the network) and window. */
+const char *vs_network_phase(const vs_network *net, size_t i,
+                             double *t_start_s, double *t_end_s);
 
 /** Resolves names and checks every parameter and the topology (every link
  *  end exists, no link between two pressure nodes, every compartment

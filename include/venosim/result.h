@@ -47,6 +47,13 @@ typedef struct {
   char linear_solver[16]; /**< "dense" or "klu" */
 } vs_solver_stats;
 
+/** A labelled window of the run's timeline (network.h phases). */
+typedef struct {
+  char name[32];
+  double t_start_s;
+  double t_end_s;
+} vs_phase;
+
 typedef enum {
   VS_RUN_PENDING = 0,
   VS_RUN_OK = 1,
@@ -64,6 +71,8 @@ typedef struct {
   size_t n_events, cap_events;
   vs_event *events;       /**< owned */
   vs_solver_stats stats;
+  size_t n_phases;
+  vs_phase *phases;       /**< the network's phases (owned) */
   size_t n_metrics;
   double *metrics;        /**< aligned with the metric table (NaN: n/a) */
 } vs_run_result;
@@ -80,6 +89,11 @@ vs_series *vs_result_add_series(vs_run_result *r, const char *name,
                                 size_t n_columns, const char *const *columns);
 /** Allocate the time column for n_samples (call before adding series). */
 int vs_result_set_samples(vs_run_result *r, size_t n_samples);
+/** Append a phase (name truncated to 31 characters). */
+int vs_result_add_phase(vs_run_result *r, const char *name, double t_start_s,
+                        double t_end_s);
+/** Phase by name, or NULL. */
+const vs_phase *vs_result_phase(const vs_run_result *r, const char *name);
 /** Series by name, or NULL. */
 const vs_series *vs_result_series(const vs_run_result *r, const char *name);
 /** Append a formatted event (silently drops when out of memory). */

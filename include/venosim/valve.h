@@ -46,11 +46,13 @@ typedef struct {
   double m_st;          /**< Mst: open area / annulus area, (0, 1] */
   double m_rg;          /**< Mrg: shut area / annulus area, [0, 1): 0 competent */
   double leak_floor;    /**< floor of A_min / A_ann for a competent valve */
-  double l_eff_cm;      /**< effective length for the inertance, cm */
+  double l_eff_cm;      /**< effective length for the inertance, cm; 0:
+                             no inertance (the link's flow is then
+                             algebraic unless the link has its own) */
   double smoothing_mmhg;/**< softplus width w, mmHg (> 0) */
 } vs_valve;
 
-/** Defaults: Kvo = Kvc = 8 /(mmHg s), thresholds 0, Mst = 1, Mrg = 0,
+/** Defaults: Kvo = Kvc = 20 /(mmHg s), thresholds 0, Mst = 1, Mrg = 0,
  *  leak floor 1e-4, l_eff 1 cm, smoothing 0.1 mmHg. */
 vs_valve vs_valve_default(void);
 

@@ -19,11 +19,14 @@
 #include "venosim/stenosis.h"
 #include "venosim/valve.h"
 #include "venosim/network.h"
+#include "venosim/leg.h"
 #include "venosim/result.h"
 #include "venosim/solver.h"
 #include "venosim/metrics.h"
 #include "venosim/case.h"
 #include "venosim/writer.h"
 #include "venosim/runner.h"
+#include "venosim/svzerod.h"
+#include "venosim/sweep.h"
 
 #endif /* VENOSIM_VENOSIM_H */

@@ -19,6 +19,12 @@
  *     m = 10, n = -3/2 (defaults)
  *     dp_tm/dV = K (m alpha^(m-1) - n alpha^(n-1)) / (A0 l)
  *
+ * A thin vein buckles far more easily than it distends, so venosim lets the
+ * two branches have their own stiffness, Kd for distension and Kc for
+ * collapse, in one smooth law that is Shapiro's when Kd = Kc = K:
+ *
+ *     p_tm = Kd (alpha^m - 1) - Kc (alpha^n - 1)
+ *
  * K (mmHg) scales with wall stiffness, K ~ E/(12(1-nu^2)) (h0/R0)^3. No
  * reliable venous E is public: K is an input (default and range in the case
  * schema), calibrated to calf volume data and swept. Compliance per unit
@@ -44,7 +50,9 @@ typedef struct {
   double compliance_ml_mmhg; /**< C, mL/mmHg (> 0) */
   double v0_ml;              /**< unstressed volume V0, mL (>= 0) */
   /* tube law */
-  double k_mmhg;    /**< stiffness K, mmHg (> 0) */
+  double k_mmhg;    /**< stiffness K (distension, Kd), mmHg (> 0) */
+  double k_collapse_mmhg; /**< collapse stiffness Kc, mmHg (> 0); equal
+                               to k_mmhg for Shapiro's law */
   double area0_cm2; /**< reference area A0, cm^2 (> 0) */
   double length_cm; /**< compartment length l, cm (> 0) */
   double m;         /**< distension exponent (default 10) */
@@ -53,7 +61,8 @@ typedef struct {
 
 /** A linear wall. */
 vs_wall vs_wall_linear(double compliance_ml_mmhg, double v0_ml);
-/** A Shapiro tube-law wall with the default exponents m = 10, n = -3/2. */
+/** A Shapiro tube-law wall with the default exponents m = 10, n = -3/2 and
+ *  Kc = Kd = k_mmhg. */
 vs_wall vs_wall_tube_law(double k_mmhg, double area0_cm2, double length_cm);
 
 /** Transmural pressure (mmHg) at volume v_ml; *dp_dv (mmHg/mL) if non-NULL.

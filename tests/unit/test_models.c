@@ -91,6 +91,27 @@ static void tube_law_values_inverse_and_slope(void **state) {
   }
 }
 
+/* Separate collapse stiffness: Kd (alpha^m - 1) - Kc (alpha^n - 1). */
+static void tube_law_two_stiffnesses(void **state) {
+  (void)state;
+  vs_wall w = vs_wall_tube_law(48.0, 1.0, 10.0);
+  w.k_collapse_mmhg = 2.0;
+  const double alphas[] = {0.05, 0.3, 0.9, 1.0, 1.1, 1.3};
+  for (size_t i = 0; i < sizeof alphas / sizeof *alphas; ++i) {
+    double a = alphas[i], v = 10.0 * a, d;
+    double p = vs_wall_pressure(&w, v, &d);
+    double exact = 48.0 * (pow(a, 10.0) - 1.0) - 2.0 * (pow(a, -1.5) - 1.0);
+    assert_true(fabs(p - exact) <= 1e-12 * fmax(1.0, fabs(exact)));
+    double h = 1e-6 * v;
+    double fd = (vs_wall_pressure(&w, v + h, NULL) -
+                 vs_wall_pressure(&w, v - h, NULL)) / (2 * h);
+    assert_close(d, fd, 1e-7);
+    double back = 0;
+    assert_int_equal(vs_wall_volume(&w, p, &back), 0);
+    assert_close(back, v, 1e-12);
+  }
+}
+
 /* PHYSICS.md 1.2: about 0.006 mmHg across a 6 cm common iliac vein
  * (200 mm^2) at 5 mL/s. */
 static void poiseuille_common_iliac(void **state) {
@@ -145,6 +166,7 @@ int main(void) {
       cmocka_unit_test(waveform_sine),
       cmocka_unit_test(linear_wall),
       cmocka_unit_test(tube_law_values_inverse_and_slope),
+      cmocka_unit_test(tube_law_two_stiffnesses),
       cmocka_unit_test(poiseuille_common_iliac),
       cmocka_unit_test(collapse_factor_continuous_with_slope),
       cmocka_unit_test(young_tsai_quoted_gradients),

@@ -1,5 +1,6 @@
 /* The HDF5 writer (writer.h): layout, exact round trip, run order, crash
- * safety (parts, temporary names), byte-identical reruns, clean failures. */
+ * safety (parts, temporary names, OUT readable while under way), resume,
+ * summary-only and thinned series, byte-identical reruns, clean failures. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, opendir */
 
 #include <dirent.h>
@@ -554,15 +555,18 @@ static void test_open_fails_cleanly(void **state) {
   free(missing);
 }
 
+/* Abandoning (a write error, a kill) keeps every committed run: in its part
+ * on disk and in OUT, which is a whole file at every moment of a batch. */
 static void test_abandon_keeps_parts(void **state) {
   const char *dir = *state;
   char *out = join(dir, "out.h5");
   char *parts = join(dir, "out.h5.parts");
-  char *part = join(parts, "run-000001.h5");
+  char *part = join(parts, "part-r000-000000.h5");
   vs_output_meta meta = test_meta();
   vs_writer *w = NULL;
   char msg[512];
   assert_int_equal(vs_writer_open(&w, out, &meta, msg, sizeof msg), VS_OK);
+  assert_true(exists(out)); /* published at once: every run pending */
   vs_run_result *r = make_run(1);
   double row[N_COLS];
   summary_row(1, row);
@@ -572,16 +576,39 @@ static void test_abandon_keeps_parts(void **state) {
   assert_null(w);
   vs_writer_abandon(&w); /* harmless twice */
 
-  assert_false(exists(out));
   assert_true(exists(part));
   assert_int_equal(count_entries(parts), 1);
-  assert_int_equal(count_entries(dir), 1); /* only the parts folder */
+  assert_int_equal(count_entries(dir), 2); /* OUT and its parts */
 
   /* The part alone is a readable HDF5 file with the run's layout. */
   hid_t fid = H5Fopen(part, H5F_ACC_RDONLY, H5P_DEFAULT);
   assert_true(fid >= 0);
-  assert_attr_string(fid, "/run", "status", "failed");
-  assert_attr_string(fid, "/run", "name", "pts-untreated");
+  assert_attr_string(fid, "/runs/pts-untreated", "status", "failed");
+  assert_attr_string(fid, "/runs/pts-untreated", "name", "pts-untreated");
+  H5Fclose(fid);
+
+  /* OUT holds it (through an external link) and says what is pending.
+   * (HDF5 1.10 misreads string attributes opened by name across an external
+   * link: open the group, then its attributes, as h5py does.) */
+  fid = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+  assert_true(fid >= 0);
+  hid_t g = H5Gopen2(fid, "/runs/pts-untreated", H5P_DEFAULT);
+  assert_true(g >= 0);
+  assert_attr_string(g, ".", "status", "failed");
+  assert_attr_string(g, ".", "name", "pts-untreated");
+  r = make_run(1);
+  double *p = read_doubles(g, "pressure", r->n_samples, 3);
+  assert_memory_equal(p, r->series[0].data, r->n_samples * 3 * sizeof *p);
+  free(p);
+  vs_result_free(&r);
+  H5Gclose(g);
+  assert_int_equal(H5Lexists(fid, "/runs/healthy", H5P_DEFAULT), 0);
+  const char *names[N_RUNS] = {"run-000000", "pts-untreated", "run-000002"};
+  const char *status[N_RUNS] = {"pending", "failed", "pending"};
+  const int present[N_RUNS] = {0, 1, 0};
+  check_summary(fid, names, status, present);
+  assert_true(attr_double(fid, "/parameters", "complete") == 0.0);
+  assert_true(attr_double(fid, "/parameters", "n_finished") == 1.0);
   H5Fclose(fid);
   free(part);
   free(parts);
@@ -610,11 +637,13 @@ static void test_missing_run(void **state) {
   free(out);
 }
 
-/* A part left by an interrupted session of the same output is taken over
- * (run and summary row); one from a different case is not. */
+/* Parts left by an interrupted session of the same output: refused without
+ * resume (nothing touched), taken over with it (runs and summary rows);
+ * those of another case are ignored and removed at the end. */
 static void test_parts_of_earlier_session(void **state) {
   const char *dir = *state;
   char *out = join(dir, "out.h5");
+  char *parts = join(dir, "out.h5.parts");
   vs_output_meta meta = test_meta(), other = test_meta();
   other.case_resolved = "description: another case\n";
   char msg[512];
@@ -631,8 +660,32 @@ static void test_parts_of_earlier_session(void **state) {
     assert_int_equal(vs_writer_add_run(w, 0, r, row, msg, sizeof msg), VS_OK);
     vs_result_free(&r);
     vs_writer_abandon(&w); /* "killed" after run 0 */
+    assert_int_equal(count_entries(parts), 1);
 
-    write_file(out, &meta, rest, 2);
+    if (same) { /* without resume: refused, nothing touched */
+      assert_int_equal(vs_writer_open(&w, out, &meta, msg, sizeof msg),
+                       VS_EINVAL);
+      assert_null(w);
+      assert_non_null(strstr(msg, "--resume"));
+      assert_int_equal(count_entries(parts), 1);
+    }
+    meta.resume = 1;
+    assert_int_equal(vs_writer_open(&w, out, &meta, msg, sizeof msg), VS_OK);
+    meta.resume = 0;
+    assert_int_equal(vs_writer_has_run(w, 0), same);
+    assert_int_equal(vs_writer_done_count(w), (size_t)same);
+    double got[N_COLS];
+    assert_int_equal(vs_writer_run_status(w, 0, got),
+                     same ? VS_RUN_OK : VS_RUN_PENDING);
+    if (same) assert_memory_equal(got, row, sizeof row);
+    for (size_t k = 0; k < 2; ++k) {
+      vs_run_result *rr = make_run(rest[k]);
+      summary_row(rest[k], row);
+      assert_int_equal(vs_writer_add_run(w, rest[k], rr, row, msg, sizeof msg),
+                       VS_OK);
+      vs_result_free(&rr);
+    }
+    assert_int_equal(vs_writer_finish(&w, msg, sizeof msg), VS_OK);
     hid_t fid = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(fid >= 0);
     if (same) {
@@ -645,9 +698,177 @@ static void test_parts_of_earlier_session(void **state) {
       const int present[N_RUNS] = {0, 1, 1};
       check_summary(fid, names, status_stale, present);
     }
+    assert_true(attr_double(fid, "/parameters", "complete") == 1.0);
     H5Fclose(fid);
     assert_int_equal(count_entries(dir), 1); /* stale parts removed too */
   }
+  free(parts);
+  free(out);
+}
+
+/* Resuming an output that is complete already changes nothing. */
+static void test_resume_complete_output(void **state) {
+  const char *dir = *state;
+  char *out = join(dir, "out.h5");
+  vs_output_meta meta = test_meta();
+  const size_t order[] = {0, 1, 2};
+  write_file(out, &meta, order, 3);
+  size_t n0 = 0, n1 = 0;
+  unsigned char *before = slurp(out, &n0);
+  meta.resume = 1;
+  vs_writer *w = NULL;
+  char msg[512];
+  assert_int_equal(vs_writer_open(&w, out, &meta, msg, sizeof msg), VS_OK);
+  assert_int_equal(vs_writer_done_count(w), N_RUNS);
+  assert_int_equal(vs_writer_failed_count(w), 1);
+  for (size_t i = 0; i < N_RUNS; ++i) assert_true(vs_writer_has_run(w, i));
+  double row[N_COLS], expected[N_COLS];
+  assert_int_equal(vs_writer_run_status(w, 2, row), VS_RUN_OK);
+  summary_row(2, expected);
+  assert_memory_equal(row, expected, sizeof row);
+  assert_int_equal(vs_writer_finish(&w, msg, sizeof msg), VS_OK);
+  unsigned char *after = slurp(out, &n1);
+  assert_int_equal(n0, n1);
+  assert_memory_equal(before, after, n0);
+  assert_int_equal(count_entries(dir), 1);
+  free(before);
+  free(after);
+  free(out);
+}
+
+/* Summary only: no /runs groups, the summary whole. Thinned series keep
+ * samples 0, N, 2N, ... */
+static void test_summary_only_and_thinned(void **state) {
+  const char *dir = *state;
+  char *out = join(dir, "out.h5");
+  vs_output_meta meta = test_meta();
+  const size_t order[] = {1, 2, 0};
+  const int present[N_RUNS] = {1, 1, 1};
+  const char *status[N_RUNS] = {"ok", "failed", "ok"};
+  meta.summary_only = 1;
+  write_file(out, &meta, order, 3);
+  hid_t fid = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+  assert_true(fid >= 0);
+  H5G_info_t info;
+  assert_true(H5Gget_info_by_name(fid, "/runs", &info, H5P_DEFAULT) >= 0);
+  assert_int_equal(info.nlinks, 0);
+  check_summary(fid, run_names, status, present);
+  assert_attr_string(fid, "/parameters", "series", "none");
+  size_t n = 0;
+  char **msgs = read_strings(fid, "/summary/message", &n);
+  assert_int_equal(n, N_RUNS);
+  assert_string_equal(msgs[0], "");
+  assert_non_null(strstr(msgs[1], "too much work"));
+  free_strings(msgs, n);
+  H5Fclose(fid);
+
+  meta.summary_only = 0;
+  meta.series_stride = 7;
+  write_file(out, &meta, order, 3);
+  fid = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+  assert_true(fid >= 0);
+  vs_run_result *r = make_run(2);
+  size_t kept = (r->n_samples - 1) / 7 + 1;
+  double *t = read_doubles(fid, "/runs/stent-14mm/time", kept, 0);
+  double *p = read_doubles(fid, "/runs/stent-14mm/pressure", kept, 3);
+  for (size_t k = 0; k < kept; ++k) {
+    assert_true(t[k] == r->time[7 * k]);
+    for (size_t j = 0; j < 3; ++j)
+      assert_true(p[k * 3 + j] == r->series[0].data[7 * k * 3 + j]);
+  }
+  assert_attr_string(fid, "/parameters", "series", "every 7th sample");
+  free(t);
+  free(p);
+  vs_result_free(&r);
+  H5Fclose(fid);
+  free(out);
+}
+
+static void copy_file(const char *from, const char *to) {
+  size_t n = 0;
+  unsigned char *buf = slurp(from, &n);
+  FILE *f = fopen(to, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(buf, 1, n, f), n);
+  fclose(f);
+  free(buf);
+}
+
+/* Parts left by a kill after the final OUT was renamed into place (before
+ * they were removed) are leftovers, not an interrupted session: a new run
+ * removes them instead of refusing. */
+static void test_leftovers_of_a_complete_output(void **state) {
+  const char *dir = *state;
+  char *out = join(dir, "out.h5");
+  char *parts = join(dir, "out.h5.parts");
+  char *part = join(parts, "part-r000-000000.h5");
+  char *saved = join(dir, "saved.h5");
+  vs_output_meta meta = test_meta();
+  vs_writer *w = NULL;
+  char msg[512];
+  assert_int_equal(vs_writer_open(&w, out, &meta, msg, sizeof msg), VS_OK);
+  for (size_t i = 0; i < N_RUNS; ++i) {
+    vs_run_result *r = make_run(i);
+    assert_int_equal(vs_writer_add_run(w, i, r, NULL, msg, sizeof msg), VS_OK);
+    vs_result_free(&r);
+  }
+  assert_int_equal(vs_writer_flush(w, msg, sizeof msg), VS_OK);
+  assert_true(exists(part));
+  copy_file(part, saved);
+  assert_int_equal(vs_writer_finish(&w, msg, sizeof msg), VS_OK);
+  assert_int_equal(mkdir(parts, 0777), 0);
+  copy_file(saved, part); /* as if killed while removing the parts */
+  remove(saved);
+  const size_t order[] = {0, 1, 2};
+  write_file(out, &meta, order, 3);
+  assert_int_equal(count_entries(dir), 1);
+  free(saved);
+  free(part);
+  free(parts);
+  free(out);
+}
+
+typedef struct {
+  int calls[N_RUNS];
+  char names[N_RUNS][32];
+  int status[N_RUNS];
+} heard;
+
+static void listen(void *user, size_t index, const char *name, int status) {
+  heard *h = user;
+  h->calls[index]++;
+  snprintf(h->names[index], sizeof h->names[index], "%s", name);
+  h->status[index] = status;
+}
+
+/* The listener hears of each run once, when it is safe. */
+static void test_listener(void **state) {
+  const char *dir = *state;
+  char *out = join(dir, "out.h5");
+  vs_output_meta meta = test_meta();
+  heard h;
+  memset(&h, 0, sizeof h);
+  vs_writer *w = NULL;
+  char msg[512];
+  assert_int_equal(vs_writer_open(&w, out, &meta, msg, sizeof msg), VS_OK);
+  vs_writer_set_listener(w, listen, &h);
+  for (size_t i = 0; i < N_RUNS; ++i) {
+    vs_run_result *r = make_run(i);
+    assert_int_equal(vs_writer_add_run(w, i, r, NULL, msg, sizeof msg), VS_OK);
+    vs_result_free(&r);
+  }
+  assert_int_equal(vs_writer_flush(w, msg, sizeof msg), VS_OK);
+  for (size_t i = 0; i < N_RUNS; ++i) {
+    assert_int_equal(h.calls[i], 1);
+    assert_string_equal(h.names[i], run_names[i]);
+    assert_int_equal(h.status[i], i == 1 ? VS_RUN_FAILED : VS_RUN_OK);
+    assert_true(vs_writer_has_run(w, i));
+  }
+  vs_run_result *r = make_run(0); /* once only */
+  assert_int_equal(vs_writer_add_run(w, 0, r, NULL, msg, sizeof msg),
+                   VS_EINVAL);
+  vs_result_free(&r);
+  assert_int_equal(vs_writer_finish(&w, msg, sizeof msg), VS_OK);
   free(out);
 }
 
@@ -739,6 +960,13 @@ int main(void) {
                                       teardown_dir),
       cmocka_unit_test_setup_teardown(test_run_without_samples, setup_dir,
                                       teardown_dir),
+      cmocka_unit_test_setup_teardown(test_resume_complete_output, setup_dir,
+                                      teardown_dir),
+      cmocka_unit_test_setup_teardown(test_summary_only_and_thinned,
+                                      setup_dir, teardown_dir),
+      cmocka_unit_test_setup_teardown(test_listener, setup_dir, teardown_dir),
+      cmocka_unit_test_setup_teardown(test_leftovers_of_a_complete_output,
+                                      setup_dir, teardown_dir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -302,6 +302,37 @@ static void valve_steady_reflux_and_forward_flow(void **state) {
   assert_rel(shut, bernoulli_root(1e-4), 1e-6);
 }
 
+/* Vessels side by side: n identical tubes carry n times the flow of one at
+ * the same pressure drop (Poiseuille in each, worked out in SI here). */
+static void parallel_bundle(void **state) {
+  (void)state;
+  const double q = 6.0, p_out = 2.0;
+  vs_network *net = NULL;
+  assert_int_equal(vs_network_create(&net), 0);
+  t_compartment(net, "c", vs_wall_linear(0.5, 10.0), 0.0, p_out);
+  t_pressure_node(net, "out", p_out, 0.0);
+  vs_link_spec l = vs_link_spec_default();
+  l.name = "bundle";
+  l.from = "c";
+  l.to = "out";
+  l.diameter_cm = 0.3;
+  l.length_cm = 20.0;
+  l.poiseuille = 1;
+  l.n_parallel = 6;
+  assert_true(vs_network_add_link(net, &l) >= 0);
+  vs_waveform qw = vs_waveform_constant(q);
+  t_flow_source(net, "in", "c", &qw);
+  t_validate(net);
+  vs_solver_options o = tight(60.0, 5.0);
+  vs_run_result *res = t_run(net, &o);
+  const double pi = 3.14159265358979, r = 0.0015, mu = 3.5e-3, len = 0.2;
+  double r_one = 8.0 * mu * len / (pi * pow(r, 4)); /* Pa s/m^3 */
+  double dp = r_one / 6.0 * q * 1e-6 / 133.3224;
+  assert_rel(t_last(res, "pressure", "c") - p_out, dp, 1e-8);
+  vs_result_free(&res);
+  vs_network_free(&net);
+}
+
 /* (h) Dense LU and KLU solve the same problem to 1e-6 relative (to the
  * largest pressure of the run, since pressures cross zero). */
 static void dense_and_sparse_agree(void **state) {
@@ -343,6 +374,7 @@ int main(void) {
       cmocka_unit_test(mass_conservation_pulsatile),
       cmocka_unit_test(stenosis_steady_young_tsai),
       cmocka_unit_test(valve_steady_reflux_and_forward_flow),
+      cmocka_unit_test(parallel_bundle),
       cmocka_unit_test(dense_and_sparse_agree),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

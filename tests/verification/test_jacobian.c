@@ -3,8 +3,10 @@
  * walls (collapsed and distended), given, Poiseuille and collapsible
  * resistances, inertial and algebraic links, Young-Tsai stenoses in both,
  * hydrostatics under a changing tilt, external pressures, pressure nodes,
- * flow sources, a resistance that follows a waveform, and valves (competent
- * and leaking, between compartments and onto a pressure node). */
+ * flow sources, a resistance that follows a waveform, valves (competent
+ * and leaking, inertial and algebraic, between compartments and onto a
+ * pressure node), bundles of parallel vessels and a wall whose collapse
+ * stiffness differs from its distension stiffness. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -38,7 +40,9 @@ static vs_network *every_element(void) {
   t_compartment(net, "bed", vs_wall_linear(2.0, 100.0), 10.0, 20.0);
   t_compartment(net, "a", vs_wall_tube_law(30.0, 0.8, 10.0), 30.0, 15.0);
   t_compartment(net, "b", vs_wall_tube_law(50.0, 1.2, 6.0), 50.0, 10.0);
-  t_compartment(net, "c", vs_wall_tube_law(20.0, 2.0, 8.0), 80.0, 8.0);
+  vs_wall soft = vs_wall_tube_law(20.0, 2.0, 8.0);
+  soft.k_collapse_mmhg = 1.5; /* buckles more easily than it distends */
+  t_compartment(net, "c", soft, 80.0, 8.0);
   t_compartment(net, "d", vs_wall_linear(0.3, 5.0), 90.0, 6.0);
   t_pressure_node(net, "atrium", 4.0, 120.0);
   t_pressure_node(net, "artery", 95.0, 120.0);
@@ -79,6 +83,15 @@ static vs_network *every_element(void) {
   v2.valve.kvc = 30.0;
   v2.valve.dp_open_mmhg = 0.5;
   if (vs_network_add_link(net, &v2) < 0) fail();
+  /* A valve without inertance on a bundle of three vessels: the flow is
+   * algebraic in the pressures and the opening. */
+  vs_link_spec v3 = geometric("valve_b_d", "b", "d", 0.6, 3.0);
+  v3.has_valve = 1;
+  v3.valve.l_eff_cm = 0.0;
+  v3.valve.m_rg = 0.05;
+  v3.n_parallel = 3;
+  v3.collapsible = 1;
+  if (vs_network_add_link(net, &v3) < 0) fail();
   /* A microvascular bed that dilates: a resistance following a table. */
   vs_link_spec m = vs_link_spec_default();
   m.name = "dilating";

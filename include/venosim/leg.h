@@ -1,0 +1,292 @@
+/**
+ * @file leg.h
+ * @brief The default leg: anatomy, valves, calf pump, posture and the
+ *        clinical protocol, turned into a network (PHYSICS.md 1.5, 2).
+ *
+ * Anatomy. Anatomical segments (deep veins from the plantar plexus through
+ * the paired tibial veins, the soleal and gastrocnemius sinuses, popliteal,
+ * femoral, common femoral, external and common iliac veins to the inferior
+ * vena cava; the great saphenous vein from the dorsal venous arch of the
+ * foot to the saphenofemoral junction) are each split into n compliant
+ * compartments along their length (the 1D resolution). Every compartment
+ * obeys Shapiro's tube law (wall.h) with the segment's stiffness K; links
+ * between them carry the Poiseuille resistance of the current lumen
+ * (segment.h). Valves (valve.h) sit where the default tables put them;
+ * perforators join the great saphenous vein to the deep veins; a pelvic
+ * collateral joins the external iliac vein to the cava; arterial blood
+ * enters through microvascular beds.
+ *
+ * Sizes, lengths and heights: PHYSICS.md section 2 (ADAN network, IVUS and
+ * ultrasound series; heights for an adult of about 175 cm standing). The
+ * stiffness K, valve rates, collateral resistance and the split of the
+ * resting inflow between beds have no public value: they are inputs with
+ * defaults calibrated so that the default leg meets the validation table
+ * (PHYSICS.md section 3), and they are meant to be swept.
+ *
+ * Hydrostatics. The outlet is the inferior vena cava at the venous
+ * hydrostatic indifference point, just below the diaphragm (Gauer & Thron,
+ * Handbook of Physiology 1965), whose pressure barely changes with posture.
+ * Arterial blood comes from the heart's level, so the arterial and venous
+ * columns rise together and standing does not stop the inflow.
+ *
+ * Abdomen. The abdominal contents behave as a fluid column: the
+ * intra-abdominal pressure on a vein at height h is p_abd,supine (5 to 7
+ * mmHg, WSACS) lying, and p_abd,standing + rho g (h_ref - h) standing, with
+ * 20 mmHg at the bladder's height h_ref (Cobb, J Surg Res 2005).
+ *
+ * Posture and inflow. Standing, the veno-arteriolar reflex constricts the
+ * leg's arterioles (Henriksen, Acta Physiol Scand Suppl 1977): each bed's
+ * resistance rises with sin(tilt) so that its resting flow standing is
+ * standing_flow_ratio of its flow lying. Exercise dilates the muscle beds
+ * (exercise_flow_factor).
+ *
+ * Calf tissue. Veins inside the deep fascia sit in muscle whose resting
+ * pressure rises on standing; it bounds how far the emptied calf veins fall
+ * after a contraction (calf_tissue_*, inputs).
+ *
+ * Calf pump. While walking, a contraction pressure (soleus 181 +/- 69 mmHg
+ * in late stance, Ballard, J Appl Physiol 1998) acts on the deep calf
+ * compartments, scaled per segment (pump_fraction: 1 in the muscle sinuses,
+ * less in the tibial veins, none outside the deep fascia), with the plantar
+ * plexus squeezed at each step; about one contraction per second per leg.
+ *
+ * Naming. Compartment k (1 = distal) of segment S is "S_k". The valve on
+ * the link out of the proximal end of a segment is named in its table;
+ * perforators and communications are links named in theirs. A site's
+ * pressure is the mean over its segment's compartments, which is the
+ * pressure at the segment's middle whatever n is: VS_LEG_ANKLE_SEGMENT (the
+ * superficial vein at the ankle, where ambulatory venous pressure is
+ * measured through a dorsal foot vein), VS_LEG_CFV_SEGMENT and
+ * VS_LEG_CAVA_SEGMENT.
+ */
+#ifndef VENOSIM_LEG_H
+#define VENOSIM_LEG_H
+
+#include <stddef.h>
+
+#include "venosim/network.h"
+#include "venosim/result.h"
+#include "venosim/valve.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Segment where the ankle pressure is read. */
+#define VS_LEG_ANKLE_SEGMENT "gsv_ankle"
+/** Common femoral vein. */
+#define VS_LEG_CFV_SEGMENT "common_femoral"
+/** Infrarenal inferior vena cava. */
+#define VS_LEG_CAVA_SEGMENT "ivc"
+/** External iliac vein (where the pelvic collateral leaves). */
+#define VS_LEG_ILIAC_SEGMENT "external_iliac"
+/** The pelvic collateral link. */
+#define VS_LEG_COLLATERAL "pelvic_collateral"
+/** The outlet pressure node. */
+#define VS_LEG_OUTLET "thoracic_ivc"
+/** The arterial pressure node. */
+#define VS_LEG_ARTERY "arterial"
+
+typedef enum {
+  VS_LEG_DEEP = 0,     /**< deep axial veins */
+  VS_LEG_SINUS,        /**< calf muscle sinuses (deep) */
+  VS_LEG_SUPERFICIAL,  /**< great saphenous system */
+  VS_LEG_PELVIC        /**< iliac veins and cava (deep, abdominal) */
+} vs_leg_system;
+
+/** One anatomical vein segment. */
+typedef struct {
+  char name[32];
+  vs_leg_system system;
+  double diameter_mm;     /**< each vessel's reference diameter (p_tm = 0) */
+  unsigned n_parallel;    /**< vessels side by side (paired tibial veins) */
+  double length_cm;
+  double z_distal_cm;     /**< height of the distal end, standing */
+  double z_proximal_cm;   /**< height of the proximal end, standing */
+  double k_mmhg;          /**< tube-law distension stiffness Kd */
+  double k_collapse_mmhg; /**< tube-law collapse stiffness Kc (wall.h) */
+  double pump_fraction;   /**< share of the calf contraction pressure felt */
+  double plantar_fraction;/**< share of the plantar (foot) pump pressure */
+  int abdominal;          /**< under the intra-abdominal pressure */
+  int in_calf;            /**< counted in the calf volume (plethysmography) */
+  char drains_to[32];     /**< segment receiving the proximal end ("" for
+                               the outlet) */
+  double drains_at;       /**< where along it, 0 distal .. 1 proximal */
+  char valve[32];         /**< valve on that junction link, or "" */
+  const char *source;     /**< where the numbers come from */
+} vs_leg_segment;
+
+/** A link between two segments that is not an axial junction: perforators,
+ *  sinus outflows, the pelvic collateral. Flow forward is from -> to. */
+typedef struct {
+  char name[32];
+  char from[32];
+  double from_at;         /**< 0 distal .. 1 proximal along `from` */
+  char to[32];
+  double to_at;
+  double diameter_mm;     /**< 0: a given resistance instead of geometry */
+  unsigned n_parallel;
+  double length_cm;
+  double resistance_mmhg_s_ml; /**< used when diameter_mm is 0 */
+  char valve[32];         /**< valve name, or "" */
+  const char *source;
+} vs_leg_connection;
+
+/** A microvascular bed: arterial blood entering a segment. */
+typedef struct {
+  char name[32];
+  char segment[32];
+  double at;              /**< 0 distal .. 1 proximal */
+  double rest_flow_ml_s;  /**< supine resting flow it is sized for */
+  int muscle;             /**< dilates in exercise (hyperaemia) */
+} vs_leg_bed;
+
+/** A valve's parameters by name. */
+typedef struct {
+  char name[32];
+  vs_leg_system system;   /**< deep, superficial (set from its segment) */
+  int perforator;         /**< a perforator valve */
+  vs_valve valve;
+} vs_leg_valve;
+
+/** Everything about the leg that a case file can change. */
+typedef struct {
+  size_t n_segments;
+  vs_leg_segment *segments;
+  size_t n_connections;
+  vs_leg_connection *connections;
+  size_t n_beds;
+  vs_leg_bed *beds;
+  size_t n_valves;
+  vs_leg_valve *valves;
+
+  unsigned compartments_per_segment; /**< n, the 1D resolution (>= 1) */
+  double wall_stiffness_scale;    /**< multiplies every segment's K */
+  double arterial_pressure_mmhg;  /**< mean arterial pressure at the heart */
+  double heart_height_cm;         /**< standing height of the heart */
+  double outlet_pressure_mmhg;    /**< cava at the indifference point */
+  double outlet_height_cm;        /**< its standing height */
+  double abdominal_supine_mmhg;   /**< intra-abdominal pressure lying */
+  double abdominal_standing_mmhg; /**< standing, at abdominal_ref_height */
+  double abdominal_ref_height_cm; /**< where the standing value is taken */
+  double contralateral_flow_ml_s; /**< the other leg and pelvis into the cava */
+  double venous_pressure_rest_mmhg; /**< venular pressure the beds are sized
+                                       for (supine) */
+  double calf_tissue_supine_mmhg; /**< resting pressure inside the deep
+                                       fascia, lying */
+  double calf_tissue_standing_mmhg; /**< the same standing */
+  double pump_pressure_mmhg;      /**< calf contraction pressure amplitude */
+  double plantar_pressure_mmhg;   /**< foot pump pressure amplitude */
+  double pump_duty;               /**< fraction of a cycle contracted */
+  double pump_rise_s;             /**< rise and fall time of a contraction */
+  double exercise_flow_factor;    /**< muscle-bed flow in exercise / rest */
+  double standing_flow_ratio;     /**< bed flow standing / lying at rest
+                                       (veno-arteriolar reflex) */
+  double respiration_mmhg;        /**< abdominal swing with breathing (0 off) */
+  double respiration_period_s;
+} vs_leg;
+
+/** The leg's clinical protocol: one run yields every measurement. */
+typedef struct {
+  double supine_s;          /**< supine rest */
+  double exercise_s;        /**< supine exercise: raised inflow */
+  double elevation_s;       /**< leg raised (the plethysmograph's empty
+                                 baseline), lying at elevation_deg */
+  double elevation_deg;     /**< body tilt that raises the leg (< 0) */
+  double stand_up_s;        /**< tilt from elevation_deg to 90 degrees */
+  double standing_s;        /**< standing still (filling, standing values) */
+  double tiptoe_refill_s;   /**< standing after one tiptoe */
+  unsigned walk_steps;      /**< steps (contractions) of the walk */
+  double cadence_hz;        /**< contractions per second */
+  double recovery_s;        /**< standing after walking (refill) */
+  double cuff_mmhg;         /**< calf compression before its release */
+  double cuff_hold_s;
+  double cuff_release_s;    /**< time to deflate */
+  double cuff_observe_s;    /**< standing after the release */
+  double valsalva_mmhg;     /**< added abdominal pressure */
+  double valsalva_s;
+  double valsalva_observe_s;
+  double output_dt_s;       /**< output grid */
+} vs_leg_protocol;
+
+/** A named window of the protocol. */
+typedef struct {
+  char name[32];
+  double t_start_s;
+  double t_end_s;
+} vs_leg_phase;
+
+/** Mean retrograde velocity through a valve's annulus above which a sample
+ *  counts as reflux (duplex ultrasound sees flow, not a shut cusp). */
+#define VS_LEG_REFLUX_VELOCITY_CM_S 1.0
+
+/** The clinical measurements of one run through the protocol, each taken
+ *  as a clinician takes it (metrics.h describes each); NaN when the run is
+ *  not a leg run or lacks the phase a measurement needs. */
+typedef struct {
+  double p_ankle_supine;       /**< mmHg, mean over the last 5 s supine */
+  double p_ankle_standing;     /**< mmHg, mean over the last 5 s standing */
+  double avp_ankle;            /**< mmHg, mean over the walk's last 5 cycles */
+  double avp_drop;             /**< mmHg, standing minus AVP */
+  double refill_time_90;       /**< s, after the walk, to recover 90 % */
+  double p_cfv_standing;       /**< mmHg */
+  double p_cfv_walk_rise;      /**< mmHg, walking minus standing */
+  double gradient_rest;        /**< mmHg, femoral to cava, supine rest */
+  double gradient_exercise;    /**< mmHg, the same in supine exercise */
+  double reflux_time_max_deep; /**< s */
+  double reflux_time_max_superficial; /**< s */
+  double reflux_time_max_perforator;  /**< s */
+  double venous_volume;        /**< mL, calf, standing minus supine */
+  double venous_filling_index; /**< mL/s, 90 % VV / time to fill it */
+  double ejection_fraction;    /**< %, one tiptoe */
+  double residual_volume_fraction; /**< %, after the walk */
+  double collateral_flow_fraction; /**< 1, standing */
+  double ulcer_risk_band;      /**< %, ulcer incidence of the AVP band */
+  size_t n_valves;             /**< valves found in the run */
+  char valve_names[32][32];
+  double reflux_time[32];      /**< s, per valve, longest retrograde run */
+} vs_leg_measurements;
+
+/** Take every measurement from a finished run. */
+void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m);
+
+/** Nicolaides et al. (J Vasc Surg 1993): ulcer incidence (%) for an AVP. */
+double vs_leg_ulcer_incidence(double avp_mmhg);
+
+/** The default leg (allocates its tables; free with vs_leg_clear). */
+int vs_leg_default(vs_leg *leg);
+/** Deep copy. */
+int vs_leg_copy(vs_leg *dst, const vs_leg *src);
+void vs_leg_clear(vs_leg *leg);
+
+/** Look-ups by name (NULL if absent). */
+vs_leg_segment *vs_leg_find_segment(vs_leg *leg, const char *name);
+vs_leg_valve *vs_leg_find_valve(vs_leg *leg, const char *name);
+vs_leg_connection *vs_leg_find_connection(vs_leg *leg, const char *name);
+
+/** The default protocol. */
+vs_leg_protocol vs_leg_protocol_default(void);
+/** Checks it; 0 or VS_EINVAL with the reason. */
+int vs_leg_protocol_validate(const vs_leg_protocol *p, char *msg,
+                             size_t msglen);
+
+/** The protocol's phases in time order (static storage of at most
+ *  VS_LEG_MAX_PHASES); returns their number. */
+#define VS_LEG_MAX_PHASES 16
+size_t vs_leg_phases(const vs_leg_protocol *p, vs_leg_phase *phases);
+/** End time of the protocol, s. */
+double vs_leg_protocol_duration(const vs_leg_protocol *p);
+
+/** Build the network of `leg` run through `protocol` (posture, pump, cuff,
+ *  Valsalva and hyperaemia as waveforms), validated. */
+int vs_leg_build(const vs_leg *leg, const vs_leg_protocol *protocol,
+                 vs_network **net, char *msg, size_t msglen);
+
+/** Name of compartment k (1-based, 1 = distal) of a segment. */
+void vs_leg_compartment_name(const char *segment, unsigned k, char *out,
+                             size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VENOSIM_LEG_H */

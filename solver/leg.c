@@ -1,0 +1,638 @@
+/* The leg and its clinical protocol turned into a network (leg.h).
+ *
+ * Every time-dependent input (tilt, calf and foot pump, cuff, Valsalva,
+ * intra-abdominal pressure, exercise hyperaemia) is written as a
+ * piecewise-linear table over one set of knots: the corners of every pulse
+ * and ramp, so the tables are exact, plus samples inside the stand-up ramp
+ * where the abdominal pressure follows sin(tilt). The integrator stops on
+ * every knot. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "venosim/error.h"
+#include "venosim/leg.h"
+#include "venosim/units.h"
+
+/* Ramps of the protocol's own manoeuvres (cuff inflation, Valsalva,
+ * hyperaemia onset): short against the phases, long against a step. */
+#define CUFF_INFLATE_S 0.3
+#define VALSALVA_RAMP_S 0.3
+#define HYPERAEMIA_RAMP_S 1.0
+#define STAND_UP_SAMPLES 8
+
+vs_leg_protocol vs_leg_protocol_default(void) {
+  vs_leg_protocol p;
+  p.supine_s = 30.0;
+  p.exercise_s = 20.0;
+  p.elevation_s = 30.0;
+  p.elevation_deg = -30.0;
+  p.stand_up_s = 3.0;
+  p.standing_s = 150.0;
+  p.tiptoe_refill_s = 90.0;
+  p.walk_steps = 10;
+  p.cadence_hz = 1.0;
+  p.recovery_s = 90.0;
+  p.cuff_mmhg = 80.0;
+  p.cuff_hold_s = 4.0;
+  p.cuff_release_s = 0.3;
+  p.cuff_observe_s = 6.0;
+  p.valsalva_mmhg = 40.0;
+  p.valsalva_s = 6.0;
+  p.valsalva_observe_s = 6.0;
+  p.output_dt_s = 0.02;
+  return p;
+}
+
+int vs_leg_protocol_validate(const vs_leg_protocol *p, char *msg,
+                             size_t msglen) {
+  const double durations[] = {p->supine_s,       p->exercise_s,
+                              p->elevation_s,     p->standing_s,
+                              p->tiptoe_refill_s, p->recovery_s,
+                              p->cuff_observe_s,  p->valsalva_observe_s};
+  for (size_t i = 0; i < sizeof durations / sizeof *durations; ++i)
+    if (!(durations[i] > 0) || !isfinite(durations[i])) {
+      snprintf(msg, msglen, "protocol: every phase needs a positive duration");
+      return VS_EINVAL;
+    }
+  if (!(p->elevation_deg >= -45 && p->elevation_deg <= 0)) {
+    snprintf(msg, msglen, "protocol: elevation_deg must be in [-45, 0]");
+    return VS_EINVAL;
+  }
+  if (!(p->stand_up_s > 0) || !(p->cuff_hold_s > 2 * CUFF_INFLATE_S) ||
+      !(p->cuff_release_s > 0) || !(p->valsalva_s > 2 * VALSALVA_RAMP_S)) {
+    snprintf(msg, msglen,
+             "protocol: stand-up and cuff release need positive times, the "
+             "cuff hold and the Valsalva more than %.1f s",
+             2 * CUFF_INFLATE_S);
+    return VS_EINVAL;
+  }
+  if (p->walk_steps < 6 || !(p->cadence_hz > 0.2 && p->cadence_hz <= 3)) {
+    snprintf(msg, msglen,
+             "protocol: the walk needs at least 6 steps (the ambulatory "
+             "pressure averages the last 5) at 0.2 to 3 per second");
+    return VS_EINVAL;
+  }
+  if (!(p->output_dt_s > 0 && p->output_dt_s <= 0.1)) {
+    snprintf(msg, msglen,
+             "protocol: output_dt_s must be in (0, 0.1] s to resolve reflux");
+    return VS_EINVAL;
+  }
+  return VS_OK;
+}
+
+static void add_phase(vs_leg_phase *ph, size_t *n, const char *name,
+                      double *t, double duration) {
+  snprintf(ph[*n].name, sizeof ph[*n].name, "%s", name);
+  ph[*n].t_start_s = *t;
+  ph[*n].t_end_s = *t + duration;
+  *t += duration;
+  (*n)++;
+}
+
+size_t vs_leg_phases(const vs_leg_protocol *p, vs_leg_phase *ph) {
+  size_t n = 0;
+  double t = 0.0, cycle = 1.0 / p->cadence_hz;
+  add_phase(ph, &n, "supine", &t, p->supine_s);
+  add_phase(ph, &n, "supine_exercise", &t, p->exercise_s);
+  add_phase(ph, &n, "leg_elevated", &t, p->elevation_s);
+  add_phase(ph, &n, "stand_up", &t, p->stand_up_s);
+  add_phase(ph, &n, "standing", &t, p->standing_s);
+  add_phase(ph, &n, "tiptoe", &t, cycle);
+  add_phase(ph, &n, "tiptoe_refill", &t, p->tiptoe_refill_s);
+  add_phase(ph, &n, "walking", &t, cycle * p->walk_steps);
+  /* The window of the ambulatory venous pressure: the walk's last 5 cycles
+   * (it overlaps "walking"; the clock is set back to the walk's end). */
+  t -= 5.0 * cycle;
+  add_phase(ph, &n, "walking_last5", &t, 5.0 * cycle);
+  add_phase(ph, &n, "recovery", &t, p->recovery_s);
+  add_phase(ph, &n, "cuff", &t, p->cuff_hold_s);
+  add_phase(ph, &n, "cuff_release", &t, p->cuff_release_s + p->cuff_observe_s);
+  add_phase(ph, &n, "valsalva", &t, p->valsalva_s);
+  add_phase(ph, &n, "valsalva_release", &t, p->valsalva_observe_s);
+  return n;
+}
+
+double vs_leg_protocol_duration(const vs_leg_protocol *p) {
+  vs_leg_phase ph[VS_LEG_MAX_PHASES];
+  size_t n = vs_leg_phases(p, ph);
+  return ph[n - 1].t_end_s;
+}
+
+/* ---- the protocol as functions of time ---------------------------------- */
+
+typedef struct {
+  const vs_leg *leg;
+  const vs_leg_protocol *p;
+  vs_leg_phase ph[VS_LEG_MAX_PHASES];
+  size_t n_ph;
+  double rho_g; /* mmHg per cm */
+} timeline;
+
+static const vs_leg_phase *phase(const timeline *tl, const char *name) {
+  for (size_t i = 0; i < tl->n_ph; ++i)
+    if (strcmp(tl->ph[i].name, name) == 0) return &tl->ph[i];
+  return NULL; /* not reached: every name used below is in vs_leg_phases */
+}
+
+/* Trapezoid: 0 before a, up to 1 at a + rise, 1 until b - rise, 0 at b. */
+static double trapezoid(double t, double a, double b, double rise) {
+  if (t <= a || t >= b) return 0.0;
+  if (t < a + rise) return (t - a) / rise;
+  if (t > b - rise) return (b - t) / rise;
+  return 1.0;
+}
+
+/* Tilt in degrees: flat, the leg raised (reached over ELEVATE_S), a linear
+ * ramp while standing up, upright. */
+#define ELEVATE_S 2.0
+static double tilt_deg(const timeline *tl, double t) {
+  const vs_leg_phase *el = phase(tl, "leg_elevated");
+  const vs_leg_phase *up = phase(tl, "stand_up");
+  double low = tl->p->elevation_deg;
+  if (t <= el->t_start_s) return 0.0;
+  if (t < el->t_start_s + ELEVATE_S)
+    return low * (t - el->t_start_s) / ELEVATE_S;
+  if (t <= up->t_start_s) return low;
+  if (t >= up->t_end_s) return 90.0;
+  return low + (90.0 - low) * (t - up->t_start_s) / (up->t_end_s - up->t_start_s);
+}
+
+/* Contraction level in [0, 1]: one on tiptoe, one per step walking. */
+static double contraction(const timeline *tl, double t) {
+  double cycle = 1.0 / tl->p->cadence_hz;
+  double width = tl->leg->pump_duty * cycle, rise = tl->leg->pump_rise_s;
+  const vs_leg_phase *tip = phase(tl, "tiptoe"), *walk = phase(tl, "walking");
+  double level = trapezoid(t, tip->t_start_s, tip->t_start_s + width, rise);
+  if (t > walk->t_start_s && t < walk->t_end_s) {
+    double k = floor((t - walk->t_start_s) / cycle);
+    double a = walk->t_start_s + k * cycle;
+    level = fmax(level, trapezoid(t, a, a + width, rise));
+  }
+  return level;
+}
+
+/* Cuff on the calf: inflated through the cuff phase, released linearly. */
+static double cuff(const timeline *tl, double t) {
+  const vs_leg_phase *c = phase(tl, "cuff"), *r = phase(tl, "cuff_release");
+  double release = tl->p->cuff_release_s;
+  if (t <= c->t_start_s || t >= r->t_start_s + release) return 0.0;
+  if (t < c->t_start_s + CUFF_INFLATE_S)
+    return tl->p->cuff_mmhg * (t - c->t_start_s) / CUFF_INFLATE_S;
+  if (t <= r->t_start_s) return tl->p->cuff_mmhg;
+  return tl->p->cuff_mmhg * (1.0 - (t - r->t_start_s) / release);
+}
+
+/* Intra-abdominal pressure on a vein at height z (cm, standing). */
+static double abdominal(const timeline *tl, double t, double z) {
+  const vs_leg *leg = tl->leg;
+  double s = sin(tilt_deg(tl, t) * VS_PI / 180.0);
+  double standing = leg->abdominal_standing_mmhg +
+                    tl->rho_g * (leg->abdominal_ref_height_cm - z);
+  double p = (1.0 - s) * leg->abdominal_supine_mmhg + s * standing;
+  const vs_leg_phase *v = phase(tl, "valsalva");
+  p += tl->p->valsalva_mmhg *
+       trapezoid(t, v->t_start_s, v->t_end_s, VALSALVA_RAMP_S);
+  if (leg->respiration_mmhg > 0)
+    p += leg->respiration_mmhg *
+         sin(2.0 * VS_PI * t / leg->respiration_period_s);
+  return p;
+}
+
+/* Muscle-bed flow factor: raised in supine exercise and while walking. */
+static double hyperaemia(const timeline *tl, double t) {
+  const vs_leg_phase *ex = phase(tl, "supine_exercise");
+  const vs_leg_phase *walk = phase(tl, "walking");
+  double up = fmax(trapezoid(t, ex->t_start_s - HYPERAEMIA_RAMP_S,
+                             ex->t_end_s + HYPERAEMIA_RAMP_S,
+                             HYPERAEMIA_RAMP_S),
+                   trapezoid(t, walk->t_start_s - HYPERAEMIA_RAMP_S,
+                             walk->t_end_s + HYPERAEMIA_RAMP_S,
+                             HYPERAEMIA_RAMP_S));
+  return 1.0 + (tl->leg->exercise_flow_factor - 1.0) * up;
+}
+
+/* ---- knots --------------------------------------------------------------- */
+
+typedef struct {
+  size_t n, cap;
+  double *t;
+} knots;
+
+static int knot_add(knots *k, double t) {
+  if (k->n == k->cap) {
+    size_t cap = k->cap ? 2 * k->cap : 256;
+    double *g = realloc(k->t, cap * sizeof *g);
+    if (!g) return VS_ENOMEM;
+    k->t = g;
+    k->cap = cap;
+  }
+  k->t[k->n++] = t;
+  return VS_OK;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Every corner of every input, sorted, without duplicates. */
+static int build_knots(const timeline *tl, knots *k) {
+  const vs_leg_protocol *p = tl->p;
+  const vs_leg *leg = tl->leg;
+  int rc = VS_OK;
+  for (size_t i = 0; i < tl->n_ph && !rc; ++i) {
+    rc = knot_add(k, tl->ph[i].t_start_s);
+    if (!rc) rc = knot_add(k, tl->ph[i].t_end_s);
+  }
+  const vs_leg_phase *up = phase(tl, "stand_up");
+  const vs_leg_phase *el = phase(tl, "leg_elevated");
+  for (int j = 1; j < STAND_UP_SAMPLES && !rc; ++j) {
+    rc = knot_add(k, up->t_start_s + (up->t_end_s - up->t_start_s) * j /
+                                         STAND_UP_SAMPLES);
+    if (!rc) rc = knot_add(k, el->t_start_s + ELEVATE_S * j / STAND_UP_SAMPLES);
+  }
+  if (!rc) rc = knot_add(k, el->t_start_s + ELEVATE_S);
+  double cycle = 1.0 / p->cadence_hz, width = leg->pump_duty * cycle;
+  double rise = leg->pump_rise_s;
+  const vs_leg_phase *tip = phase(tl, "tiptoe"), *walk = phase(tl, "walking");
+  for (unsigned s = 0; s <= p->walk_steps && !rc; ++s) {
+    double a = s == 0 ? tip->t_start_s : walk->t_start_s + (s - 1) * cycle;
+    const double corners[] = {a, a + rise, a + width - rise, a + width};
+    for (int c = 0; c < 4 && !rc; ++c) rc = knot_add(k, corners[c]);
+  }
+  const vs_leg_phase *c = phase(tl, "cuff"), *r = phase(tl, "cuff_release");
+  const vs_leg_phase *v = phase(tl, "valsalva");
+  const vs_leg_phase *ex = phase(tl, "supine_exercise");
+  const double more[] = {
+      c->t_start_s + CUFF_INFLATE_S,     r->t_start_s + p->cuff_release_s,
+      v->t_start_s + VALSALVA_RAMP_S,    v->t_end_s - VALSALVA_RAMP_S,
+      ex->t_start_s - HYPERAEMIA_RAMP_S, ex->t_end_s + HYPERAEMIA_RAMP_S,
+      walk->t_start_s - HYPERAEMIA_RAMP_S, walk->t_end_s + HYPERAEMIA_RAMP_S};
+  for (size_t i = 0; i < sizeof more / sizeof *more && !rc; ++i)
+    rc = knot_add(k, more[i]);
+  if (leg->respiration_mmhg > 0) {
+    double step = leg->respiration_period_s / 16.0;
+    double end = tl->ph[tl->n_ph - 1].t_end_s;
+    for (double t = 0.0; t < end && !rc; t += step) rc = knot_add(k, t);
+  }
+  if (rc) return rc;
+  qsort(k->t, k->n, sizeof *k->t, cmp_double);
+  size_t m = 0;
+  for (size_t i = 0; i < k->n; ++i)
+    if (k->t[i] >= 0 && (m == 0 || k->t[i] - k->t[m - 1] > 1e-9))
+      k->t[m++] = k->t[i];
+  k->n = m;
+  return VS_OK;
+}
+
+/* A table of f over the knots; a constant if f never changes. */
+typedef double (*leg_input_fn)(const timeline *tl, double t, const void *arg);
+
+static int make_table(const timeline *tl, const knots *k, leg_input_fn f,
+                      const void *arg, double *scratch, vs_waveform *w) {
+  int varies = 0;
+  for (size_t i = 0; i < k->n; ++i) {
+    scratch[i] = f(tl, k->t[i], arg);
+    varies |= scratch[i] != scratch[0];
+  }
+  *w = vs_waveform_constant(scratch[0]);
+  if (!varies) return VS_OK;
+  return vs_waveform_set_table(w, k->n, k->t, scratch, 0);
+}
+
+/* External pressure of one compartment: pump, foot pump, cuff, abdomen. */
+typedef struct {
+  const vs_leg_segment *seg;
+  double z;
+} comp_arg;
+
+static double external_pressure(const timeline *tl, double t, const void *a) {
+  const comp_arg *c = a;
+  const vs_leg *leg = tl->leg;
+  double level = contraction(tl, t);
+  double p = c->seg->pump_fraction * leg->pump_pressure_mmhg * level +
+             c->seg->plantar_fraction * leg->plantar_pressure_mmhg * level;
+  if (c->seg->in_calf) p += cuff(tl, t);
+  if (c->seg->pump_fraction > 0) {
+    /* Inside the deep fascia: the muscle's resting pressure. */
+    double s = fmax(0.0, sin(tilt_deg(tl, t) * VS_PI / 180.0));
+    p += (1.0 - s) * leg->calf_tissue_supine_mmhg +
+         s * leg->calf_tissue_standing_mmhg;
+  }
+  if (c->seg->abdominal) p += abdominal(tl, t, c->z);
+  return p;
+}
+
+/* The thoracic cava: the Valsalva strain raises the pressure in the chest
+ * as much as in the abdomen (glottis shut), so blood cannot escape upwards. */
+static double outlet_pressure(const timeline *tl, double t, const void *a) {
+  (void)a;
+  const vs_leg_phase *v = phase(tl, "valsalva");
+  return tl->leg->outlet_pressure_mmhg +
+         tl->p->valsalva_mmhg *
+             trapezoid(t, v->t_start_s, v->t_end_s, VALSALVA_RAMP_S);
+}
+
+static double tilt_input(const timeline *tl, double t, const void *a) {
+  (void)a;
+  return tilt_deg(tl, t);
+}
+
+/* A bed's resistance: resting value, raised standing by the
+ * veno-arteriolar reflex, lowered in exercise (muscle beds). */
+typedef struct {
+  double r0;          /* lying, at rest */
+  double standing;    /* multiplier when upright */
+  int muscle;
+} bed_arg;
+
+static double bed_resistance(const timeline *tl, double t, const void *a) {
+  const bed_arg *b = a;
+  double s = fmax(0.0, sin(tilt_deg(tl, t) * VS_PI / 180.0));
+  double r = b->r0 * (1.0 + (b->standing - 1.0) * s);
+  return b->muscle ? r / hyperaemia(tl, t) : r;
+}
+
+/* ---- building ------------------------------------------------------------ */
+
+static unsigned n_of(const vs_leg *leg) {
+  return leg->compartments_per_segment ? leg->compartments_per_segment : 1;
+}
+
+/* Compartment of `segment` at fraction `at` along it (0 distal, 1 proximal). */
+static void compartment_at(const vs_leg *leg, const char *segment, double at,
+                           char *out, size_t len) {
+  unsigned n = n_of(leg);
+  unsigned k = (unsigned)ceil(at * n);
+  if (k < 1) k = 1;
+  if (k > n) k = n;
+  vs_leg_compartment_name(segment, k, out, len);
+}
+
+static const vs_leg_segment *segment_named(const vs_leg *leg,
+                                           const char *name) {
+  for (size_t i = 0; i < leg->n_segments; ++i)
+    if (strcmp(leg->segments[i].name, name) == 0) return &leg->segments[i];
+  return NULL;
+}
+
+static const vs_valve *valve_named(const vs_leg *leg, const char *name) {
+  for (size_t i = 0; i < leg->n_valves; ++i)
+    if (strcmp(leg->valves[i].name, name) == 0) return &leg->valves[i].valve;
+  return NULL;
+}
+
+/* A collapsible vein link of the given geometry, with a valve if named. */
+static int add_vein_link(const vs_leg *leg, vs_network *net, const char *name,
+                         const char *from, const char *to, double d_mm,
+                         unsigned n_par, double length_cm, const char *valve,
+                         char *msg, size_t msglen) {
+  vs_link_spec l = vs_link_spec_default();
+  l.name = name;
+  l.from = from;
+  l.to = to;
+  l.diameter_cm = d_mm / 10.0;
+  l.length_cm = length_cm;
+  l.n_parallel = n_par;
+  l.poiseuille = 1;
+  l.collapsible = 1;
+  /* No geometric inertance: without wall viscoelasticity an inertial chain
+   * of open veins rings after each change of posture, which veins do not;
+   * valves keep their own inertance. */
+  l.geometric_inertance = 0;
+  if (valve && valve[0]) {
+    const vs_valve *v = valve_named(leg, valve);
+    if (!v) {
+      snprintf(msg, msglen, "leg: unknown valve '%s'", valve);
+      return VS_ENETWORK;
+    }
+    l.has_valve = 1;
+    l.valve = *v;
+  }
+  if (vs_network_add_link(net, &l) < 0) {
+    snprintf(msg, msglen, "leg: cannot add link '%s'", name);
+    return VS_ENETWORK;
+  }
+  return VS_OK;
+}
+
+static int add_segment(const timeline *tl, const knots *k, double *scratch,
+                       vs_network *net, const vs_leg_segment *s, char *msg,
+                       size_t msglen) {
+  const vs_leg *leg = tl->leg;
+  unsigned n = n_of(leg);
+  double l = s->length_cm / n;
+  double a0 = s->n_parallel * VS_PI * s->diameter_mm * s->diameter_mm / 400.0;
+  double p_init = leg->outlet_pressure_mmhg + 3.0;
+  for (unsigned i = 1; i <= n; ++i) {
+    char name[48];
+    vs_leg_compartment_name(s->name, i, name, sizeof name);
+    comp_arg arg = {s, s->z_distal_cm + (i - 0.5) / n *
+                                            (s->z_proximal_cm - s->z_distal_cm)};
+    vs_compartment_spec c = {.name = name, .height_cm = arg.z};
+    c.wall = vs_wall_tube_law(s->k_mmhg * leg->wall_stiffness_scale, a0, l);
+    c.wall.k_collapse_mmhg = s->k_collapse_mmhg * leg->wall_stiffness_scale;
+    int rc = make_table(tl, k, external_pressure, &arg, scratch, &c.p_ext);
+    if (rc) return rc;
+    /* Start just above the external pressure: open, near rest. */
+    c.p_init_mmhg = fmax(p_init, vs_waveform_eval(&c.p_ext, 0.0) + 1.0);
+    rc = vs_network_add_compartment(net, &c);
+    vs_waveform_clear(&c.p_ext);
+    if (rc < 0) {
+      snprintf(msg, msglen, "leg: cannot add compartment '%s'", name);
+      return VS_ENETWORK;
+    }
+  }
+  /* The segment's own links: k -> k+1, then its proximal junction. */
+  for (unsigned i = 1; i < n; ++i) {
+    char a[48], b[48], name[64];
+    vs_leg_compartment_name(s->name, i, a, sizeof a);
+    vs_leg_compartment_name(s->name, i + 1, b, sizeof b);
+    snprintf(name, sizeof name, "%s_%u_%u", s->name, i, i + 1);
+    int rc = add_vein_link(leg, net, name, a, b, s->diameter_mm, s->n_parallel,
+                           l, NULL, msg, msglen);
+    if (rc) return rc;
+  }
+  char last[48], target[48], name[80];
+  vs_leg_compartment_name(s->name, n, last, sizeof last);
+  if (s->drains_to[0]) {
+    if (!segment_named(leg, s->drains_to)) {
+      snprintf(msg, msglen, "leg: segment '%s' drains into unknown '%s'",
+               s->name, s->drains_to);
+      return VS_ENETWORK;
+    }
+    compartment_at(leg, s->drains_to, s->drains_at, target, sizeof target);
+  } else {
+    snprintf(target, sizeof target, "%s", VS_LEG_OUTLET);
+  }
+  if (s->valve[0])
+    snprintf(name, sizeof name, "%s", s->valve);
+  else
+    snprintf(name, sizeof name, "%s_to_%s", s->name,
+             s->drains_to[0] ? s->drains_to : "outlet");
+  return add_vein_link(leg, net, name, last, target, s->diameter_mm,
+                       s->n_parallel, l, s->valve, msg, msglen);
+}
+
+static int add_connection(const vs_leg *leg, vs_network *net,
+                          const vs_leg_connection *c, char *msg,
+                          size_t msglen) {
+  char from[48], to[48];
+  if (!segment_named(leg, c->from) || !segment_named(leg, c->to)) {
+    snprintf(msg, msglen, "leg: connection '%s' joins an unknown segment",
+             c->name);
+    return VS_ENETWORK;
+  }
+  compartment_at(leg, c->from, c->from_at, from, sizeof from);
+  compartment_at(leg, c->to, c->to_at, to, sizeof to);
+  const char *name = c->valve[0] ? c->valve : c->name;
+  if (c->diameter_mm > 0)
+    return add_vein_link(leg, net, name, from, to, c->diameter_mm,
+                         c->n_parallel, c->length_cm, c->valve, msg, msglen);
+  vs_link_spec l = vs_link_spec_default();
+  l.name = name;
+  l.from = from;
+  l.to = to;
+  l.resistance_mmhg_s_ml = c->resistance_mmhg_s_ml;
+  if (vs_network_add_link(net, &l) < 0) {
+    snprintf(msg, msglen, "leg: cannot add connection '%s'", c->name);
+    return VS_ENETWORK;
+  }
+  return VS_OK;
+}
+
+/* Arterial blood into a segment through its bed's resistance, sized for
+ * its resting flow between the arterial and venular pressures lying. */
+static int add_bed(const timeline *tl, const knots *k, double *scratch,
+                   vs_network *net, const vs_leg_bed *b, char *msg,
+                   size_t msglen) {
+  const vs_leg *leg = tl->leg;
+  char to[48], name[64];
+  if (!segment_named(leg, b->segment) || !(b->rest_flow_ml_s > 0)) {
+    snprintf(msg, msglen,
+             "leg: bed '%s' needs a known segment and a positive flow",
+             b->name);
+    return VS_ENETWORK;
+  }
+  compartment_at(leg, b->segment, b->at, to, sizeof to);
+  snprintf(name, sizeof name, "%s_inflow", b->name);
+  /* Lying, the bed sees the arterial minus the venular pressure. Standing,
+   * both columns rise, but the arterial one from the heart and the venous
+   * one from the outlet: the extra head is rho g (z_heart - z_outlet) plus
+   * the pressure difference of the two ends. The reflex then scales the
+   * standing flow by standing_flow_ratio. */
+  double dp_lying = leg->arterial_pressure_mmhg - leg->venous_pressure_rest_mmhg;
+  double dp_standing = leg->arterial_pressure_mmhg - leg->outlet_pressure_mmhg +
+                       tl->rho_g * (leg->heart_height_cm - leg->outlet_height_cm);
+  bed_arg arg = {.r0 = dp_lying / b->rest_flow_ml_s,
+                 .standing = dp_standing / dp_lying / leg->standing_flow_ratio,
+                 .muscle = b->muscle};
+  vs_link_spec l = vs_link_spec_default();
+  l.name = name;
+  l.from = VS_LEG_ARTERY;
+  l.to = to;
+  int rc = make_table(tl, k, bed_resistance, &arg, scratch, &l.resistance_wave);
+  if (rc) return rc;
+  l.resistance_varies = 1;
+  rc = vs_network_add_link(net, &l);
+  vs_waveform_clear(&l.resistance_wave);
+  if (rc < 0) {
+    snprintf(msg, msglen, "leg: cannot add bed '%s'", b->name);
+    return VS_ENETWORK;
+  }
+  return VS_OK;
+}
+
+int vs_leg_build(const vs_leg *leg, const vs_leg_protocol *protocol,
+                 vs_network **out, char *msg, size_t msglen) {
+  int rc = vs_leg_protocol_validate(protocol, msg, msglen);
+  if (rc) return rc;
+  if (!(leg->arterial_pressure_mmhg > leg->venous_pressure_rest_mmhg) ||
+      !(leg->pump_duty > 0 && leg->pump_duty < 1) ||
+      !(leg->pump_rise_s > 0) ||
+      !(2 * leg->pump_rise_s < leg->pump_duty / protocol->cadence_hz) ||
+      !(leg->exercise_flow_factor > 0) || !(leg->wall_stiffness_scale > 0) ||
+      !(leg->standing_flow_ratio > 0)) {
+    snprintf(msg, msglen,
+             "leg: arterial pressure must exceed the venular one, the pump "
+             "duty lie in (0, 1) with contractions longer than two rise "
+             "times, the exercise factor, standing flow ratio and stiffness "
+             "scale be positive");
+    return VS_EINVAL;
+  }
+  timeline tl = {.leg = leg, .p = protocol};
+  tl.n_ph = vs_leg_phases(protocol, tl.ph);
+  knots k = {0};
+  vs_network *net = NULL;
+  double *scratch = NULL;
+  if ((rc = vs_network_create(&net))) return rc;
+  tl.rho_g = VS_BLOOD_DENSITY_G_CM3 * VS_GRAVITY_CM_S2 / VS_DYN_CM2_PER_MMHG;
+  if ((rc = build_knots(&tl, &k))) goto done;
+  scratch = malloc(k.n * sizeof *scratch);
+  if (!scratch) {
+    rc = VS_ENOMEM;
+    goto done;
+  }
+  vs_waveform tilt;
+  if ((rc = make_table(&tl, &k, tilt_input, NULL, scratch, &tilt))) goto done;
+  rc = vs_network_set_tilt(net, &tilt);
+  vs_waveform_clear(&tilt);
+  if (rc) goto done;
+
+  vs_pressure_node_spec art = {.name = VS_LEG_ARTERY,
+                               .height_cm = leg->heart_height_cm,
+                               .pressure = vs_waveform_constant(
+                                   leg->arterial_pressure_mmhg)};
+  vs_pressure_node_spec outlet = {.name = VS_LEG_OUTLET,
+                                  .height_cm = leg->outlet_height_cm};
+  if ((rc = make_table(&tl, &k, outlet_pressure, NULL, scratch,
+                       &outlet.pressure)))
+    goto done;
+  int added = vs_network_add_pressure_node(net, &art) >= 0 &&
+              vs_network_add_pressure_node(net, &outlet) >= 0;
+  vs_waveform_clear(&outlet.pressure);
+  if (!added) {
+    rc = VS_ENETWORK;
+    snprintf(msg, msglen, "leg: cannot add the boundary nodes");
+    goto done;
+  }
+  for (size_t i = 0; i < leg->n_segments && !rc; ++i)
+    rc = add_segment(&tl, &k, scratch, net, &leg->segments[i], msg, msglen);
+  for (size_t i = 0; i < leg->n_connections && !rc; ++i)
+    rc = add_connection(leg, net, &leg->connections[i], msg, msglen);
+  for (size_t i = 0; i < leg->n_beds && !rc; ++i)
+    rc = add_bed(&tl, &k, scratch, net, &leg->beds[i], msg, msglen);
+  if (rc) goto done;
+  if (leg->contralateral_flow_ml_s > 0) {
+    char ivc[48];
+    compartment_at(leg, VS_LEG_CAVA_SEGMENT, 0.0, ivc, sizeof ivc);
+    vs_flow_source_spec src = {
+        .name = "contralateral_inflow",
+        .compartment = ivc,
+        .flow = vs_waveform_constant(leg->contralateral_flow_ml_s)};
+    if (vs_network_add_flow_source(net, &src) < 0) {
+      rc = VS_ENETWORK;
+      snprintf(msg, msglen, "leg: cannot add the contralateral inflow");
+      goto done;
+    }
+  }
+  for (size_t i = 0; i < tl.n_ph; ++i)
+    if (vs_network_add_phase(net, tl.ph[i].name, tl.ph[i].t_start_s,
+                             tl.ph[i].t_end_s) < 0) {
+      rc = VS_ENOMEM;
+      goto done;
+    }
+  rc = vs_network_validate(net, msg, msglen);
+done:
+  free(k.t);
+  free(scratch);
+  if (rc) {
+    vs_network_free(&net);
+    if (rc == VS_ENOMEM) snprintf(msg, msglen, "leg: out of memory");
+    return rc;
+  }
+  *out = net;
+  return VS_OK;
+}

@@ -1,0 +1,309 @@
+/* Clinical measurements of a leg run (leg.h), each taken the way a
+ * clinician takes it, from the run's series and its protocol phases.
+ *
+ * Sites: a segment's pressure is the mean of its compartments' pressures
+ * (the pressure at its middle, whatever the 1D resolution); the calf volume
+ * is the sum of the volumes of the segments in the calf (what a calf cuff
+ * of an air plethysmograph sees). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "venosim/leg.h"
+#include "venosim/units.h"
+
+/* Which columns make up a site. */
+typedef struct {
+  size_t n;
+  size_t *cols;
+} site;
+
+/* 1 if column name is "<segment>_<digits>". */
+static int in_segment(const char *col, const char *segment) {
+  size_t len = strlen(segment);
+  if (strncmp(col, segment, len) != 0 || col[len] != '_') return 0;
+  const char *d = col + len + 1;
+  if (!*d) return 0;
+  for (; *d; ++d)
+    if (*d < '0' || *d > '9') return 0;
+  return 1;
+}
+
+static int site_add_segment(site *s, const vs_series *ser, const char *seg) {
+  for (size_t j = 0; j < ser->n_columns; ++j) {
+    if (!in_segment(ser->column_names[j], seg)) continue;
+    size_t *g = realloc(s->cols, (s->n + 1) * sizeof *g);
+    if (!g) return -1;
+    s->cols = g;
+    s->cols[s->n++] = j;
+  }
+  return 0;
+}
+
+static double site_mean(const site *s, const vs_series *ser, size_t k) {
+  double sum = 0.0;
+  for (size_t i = 0; i < s->n; ++i) sum += ser->data[k * ser->n_columns + s->cols[i]];
+  return s->n ? sum / (double)s->n : NAN;
+}
+
+static double site_sum(const site *s, const vs_series *ser, size_t k) {
+  double sum = 0.0;
+  for (size_t i = 0; i < s->n; ++i) sum += ser->data[k * ser->n_columns + s->cols[i]];
+  return s->n ? sum : NAN;
+}
+
+static long column(const vs_series *ser, const char *name) {
+  for (size_t j = 0; j < ser->n_columns; ++j)
+    if (strcmp(ser->column_names[j], name) == 0) return (long)j;
+  return -1;
+}
+
+/* Sample range [k0, k1] of the times in [t0, t1]. */
+static int window(const vs_run_result *r, double t0, double t1, size_t *k0,
+                  size_t *k1) {
+  size_t a = r->n_samples, b = 0;
+  for (size_t k = 0; k < r->n_samples; ++k)
+    if (r->time[k] >= t0 - 1e-9 && r->time[k] <= t1 + 1e-9) {
+      if (a == r->n_samples) a = k;
+      b = k;
+    }
+  if (a == r->n_samples) return 0;
+  *k0 = a;
+  *k1 = b;
+  return 1;
+}
+
+/* Mean of a site over the last `span` seconds of a phase. */
+typedef double (*site_fn)(const site *s, const vs_series *ser, size_t k);
+
+static double phase_tail_mean(const vs_run_result *r, const char *phase,
+                              double span, const site *s,
+                              const vs_series *ser, site_fn f) {
+  const vs_phase *ph = vs_result_phase(r, phase);
+  size_t k0, k1;
+  if (!ph || !s->n ||
+      !window(r, fmax(ph->t_start_s, ph->t_end_s - span), ph->t_end_s, &k0,
+              &k1))
+    return NAN;
+  double sum = 0.0;
+  for (size_t k = k0; k <= k1; ++k) sum += f(s, ser, k);
+  return sum / (double)(k1 - k0 + 1);
+}
+
+static double whole_phase_mean(const vs_run_result *r, const char *phase,
+                               const site *s, const vs_series *ser,
+                               site_fn f) {
+  const vs_phase *ph = vs_result_phase(r, phase);
+  return ph ? phase_tail_mean(r, phase, ph->t_end_s - ph->t_start_s, s, ser, f)
+            : NAN;
+}
+
+/* Longest run of retrograde flow (below -q_thr) that starts inside the
+ * phase: the reflux time a duplex scan reports after the manoeuvre. */
+static double reflux_in_phase(const vs_run_result *r, const char *phase,
+                              const vs_series *flow, long col, double q_thr) {
+  const vs_phase *ph = vs_result_phase(r, phase);
+  size_t k0, k1;
+  if (!ph || col < 0 || !window(r, ph->t_start_s, ph->t_end_s, &k0, &k1))
+    return NAN;
+  double dt = r->n_samples > 1 ? r->time[1] - r->time[0] : 0.0;
+  double longest = 0.0;
+  size_t k = k0;
+  while (k <= k1) {
+    if (!(flow->data[k * flow->n_columns + (size_t)col] < -q_thr)) {
+      ++k;
+      continue;
+    }
+    /* A retrograde run may outlast the phase: follow it to its end. */
+    size_t start = k;
+    while (k < r->n_samples &&
+           flow->data[k * flow->n_columns + (size_t)col] < -q_thr)
+      ++k;
+    longest = fmax(longest, (double)(k - start) * dt);
+  }
+  return longest;
+}
+
+double vs_leg_ulcer_incidence(double avp) {
+  /* Nicolaides et al., J Vasc Surg 1993;17:414 (PHYSICS.md section 3). */
+  if (!isfinite(avp)) return NAN;
+  if (avp <= 30) return 0.0;
+  if (avp <= 40) return 12.0;
+  if (avp <= 50) return 22.0;
+  if (avp <= 60) return 38.0;
+  if (avp <= 70) return 57.0;
+  if (avp <= 80) return 68.0;
+  return 73.0;
+}
+
+/* The annulus (cm^2) of a valve in the default anatomy, for the reflux
+ * velocity threshold. */
+static double valve_annulus(const vs_leg *leg, const char *valve,
+                            vs_leg_system *system, int *perforator) {
+  for (size_t i = 0; i < leg->n_segments; ++i) {
+    const vs_leg_segment *s = &leg->segments[i];
+    if (strcmp(s->valve, valve) == 0) {
+      *system = s->system;
+      *perforator = 0;
+      return s->n_parallel * VS_PI * s->diameter_mm * s->diameter_mm / 400.0;
+    }
+  }
+  for (size_t i = 0; i < leg->n_connections; ++i) {
+    const vs_leg_connection *c = &leg->connections[i];
+    if (strcmp(c->valve, valve) == 0) {
+      *system = VS_LEG_SUPERFICIAL;
+      *perforator = 1;
+      return c->n_parallel * VS_PI * c->diameter_mm * c->diameter_mm / 400.0;
+    }
+  }
+  return NAN;
+}
+
+void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
+  double nan = NAN;
+  /* Every field NaN until measured. */
+  m->p_ankle_supine = m->p_ankle_standing = m->avp_ankle = m->avp_drop = nan;
+  m->refill_time_90 = m->p_cfv_standing = m->p_cfv_walk_rise = nan;
+  m->gradient_rest = m->gradient_exercise = nan;
+  m->reflux_time_max_deep = m->reflux_time_max_superficial = nan;
+  m->reflux_time_max_perforator = nan;
+  m->venous_volume = m->venous_filling_index = m->ejection_fraction = nan;
+  m->residual_volume_fraction = m->collateral_flow_fraction = nan;
+  m->ulcer_risk_band = nan;
+  m->n_valves = 0;
+  if (!r || r->status != VS_RUN_OK) return;
+  const vs_series *p = vs_result_series(r, "pressure");
+  const vs_series *v = vs_result_series(r, "volume");
+  const vs_series *q = vs_result_series(r, "flow");
+  if (!p || !v || !q || !vs_result_phase(r, "walking")) return;
+
+  vs_leg leg;
+  if (vs_leg_default(&leg)) return;
+  site ankle = {0}, cfv = {0}, cava = {0}, calf = {0};
+  int bad = site_add_segment(&ankle, p, VS_LEG_ANKLE_SEGMENT) ||
+            site_add_segment(&cfv, p, VS_LEG_CFV_SEGMENT) ||
+            site_add_segment(&cava, p, VS_LEG_CAVA_SEGMENT);
+  for (size_t i = 0; i < leg.n_segments && !bad; ++i)
+    if (leg.segments[i].in_calf)
+      bad = site_add_segment(&calf, v, leg.segments[i].name);
+  if (bad || !ankle.n || !cfv.n) goto done;
+
+  /* Pressures lying, standing, walking. */
+  m->p_ankle_supine =
+      phase_tail_mean(r, "supine", 5.0, &ankle, p, site_mean);
+  m->p_ankle_standing =
+      phase_tail_mean(r, "standing", 5.0, &ankle, p, site_mean);
+  m->avp_ankle = whole_phase_mean(r, "walking_last5", &ankle, p, site_mean);
+  m->avp_drop = m->p_ankle_standing - m->avp_ankle;
+  m->ulcer_risk_band = vs_leg_ulcer_incidence(m->avp_ankle);
+  m->p_cfv_standing = phase_tail_mean(r, "standing", 5.0, &cfv, p, site_mean);
+  m->p_cfv_walk_rise =
+      whole_phase_mean(r, "walking_last5", &cfv, p, site_mean) -
+      m->p_cfv_standing;
+
+  /* Refill: from the end of the walk until the ankle pressure is back to
+   * within 10 % of the drop of its standing value. */
+  const vs_phase *rec = vs_result_phase(r, "recovery");
+  size_t k0, k1;
+  if (rec && isfinite(m->avp_drop) &&
+      window(r, rec->t_start_s, rec->t_end_s, &k0, &k1)) {
+    double target = m->p_ankle_standing - 0.1 * m->avp_drop;
+    for (size_t k = k0; k <= k1; ++k)
+      if (site_mean(&ankle, p, k) >= target) {
+        m->refill_time_90 = r->time[k] - rec->t_start_s;
+        break;
+      }
+  }
+
+  /* Femoral-to-caval gradient lying, at rest and in exercise. */
+  if (cava.n) {
+    m->gradient_rest =
+        phase_tail_mean(r, "supine", 5.0, &cfv, p, site_mean) -
+        phase_tail_mean(r, "supine", 5.0, &cava, p, site_mean);
+    m->gradient_exercise =
+        phase_tail_mean(r, "supine_exercise", 5.0, &cfv, p, site_mean) -
+        phase_tail_mean(r, "supine_exercise", 5.0, &cava, p, site_mean);
+  }
+
+  /* Air plethysmography from the calf volume. */
+  const vs_phase *up = vs_result_phase(r, "stand_up");
+  const vs_phase *tip = vs_result_phase(r, "tiptoe");
+  const vs_phase *walk = vs_result_phase(r, "walking");
+  if (calf.n && up && tip) {
+    double v_supine =
+        phase_tail_mean(r, "leg_elevated", 2.0, &calf, v, site_sum);
+    double v_standing =
+        phase_tail_mean(r, "standing", 2.0, &calf, v, site_sum);
+    double vv = v_standing - v_supine;
+    m->venous_volume = vv;
+    const vs_phase *st = vs_result_phase(r, "standing");
+    if (st && vv > 0 && window(r, up->t_start_s, st->t_end_s, &k0, &k1)) {
+      for (size_t k = k0; k <= k1; ++k)
+        if (site_sum(&calf, v, k) >= v_supine + 0.9 * vv) {
+          double t90 = r->time[k] - up->t_start_s;
+          m->venous_filling_index = t90 > 0 ? 0.9 * vv / t90 : NAN;
+          break;
+        }
+    }
+    if (vv > 0 && window(r, tip->t_start_s, tip->t_end_s, &k0, &k1)) {
+      double before = site_sum(&calf, v, k0), least = before;
+      for (size_t k = k0; k <= k1; ++k) least = fmin(least, site_sum(&calf, v, k));
+      m->ejection_fraction = 100.0 * (before - least) / vv;
+    }
+    if (vv > 0 && walk && window(r, walk->t_end_s, walk->t_end_s, &k0, &k1))
+      m->residual_volume_fraction =
+          100.0 * (site_sum(&calf, v, k0) - v_supine) / vv;
+  }
+
+  /* Collateral share of the iliac outflow, standing. */
+  long c_coll = column(q, VS_LEG_COLLATERAL);
+  long c_iliac = column(q, "external_iliac_to_common_iliac");
+  const vs_phase *st = vs_result_phase(r, "standing");
+  if (c_coll >= 0 && c_iliac >= 0 && st &&
+      window(r, st->t_end_s - 5.0, st->t_end_s, &k0, &k1)) {
+    double qc = 0, qi = 0;
+    for (size_t k = k0; k <= k1; ++k) {
+      qc += q->data[k * q->n_columns + (size_t)c_coll];
+      qi += q->data[k * q->n_columns + (size_t)c_iliac];
+    }
+    m->collateral_flow_fraction = qc + qi != 0 ? qc / (qc + qi) : NAN;
+  }
+
+  /* Reflux at every valve after the cuff release and at the Valsalva. */
+  double deep = 0, superficial = 0, perforator = 0;
+  int any[3] = {0, 0, 0};
+  for (size_t i = 0; i < leg.n_valves && m->n_valves < 32; ++i) {
+    const char *name = leg.valves[i].name;
+    long col = column(q, name);
+    vs_leg_system sys;
+    int perf;
+    double area = valve_annulus(&leg, name, &sys, &perf);
+    if (col < 0 || !isfinite(area)) continue;
+    double thr = VS_LEG_REFLUX_VELOCITY_CM_S * area;
+    double t = fmax(reflux_in_phase(r, "cuff_release", q, col, thr),
+                    reflux_in_phase(r, "valsalva", q, col, thr));
+    size_t j = m->n_valves++;
+    snprintf(m->valve_names[j], sizeof m->valve_names[j], "%s", name);
+    m->reflux_time[j] = t;
+    if (perf) {
+      perforator = fmax(perforator, t);
+      any[2] = 1;
+    } else if (sys == VS_LEG_SUPERFICIAL) {
+      superficial = fmax(superficial, t);
+      any[1] = 1;
+    } else {
+      deep = fmax(deep, t);
+      any[0] = 1;
+    }
+  }
+  m->reflux_time_max_deep = any[0] ? deep : NAN;
+  m->reflux_time_max_superficial = any[1] ? superficial : NAN;
+  m->reflux_time_max_perforator = any[2] ? perforator : NAN;
+done:
+  free(ankle.cols);
+  free(cfv.cols);
+  free(cava.cols);
+  free(calf.cols);
+  vs_leg_clear(&leg);
+}

@@ -1,0 +1,131 @@
+/* Validation of the default leg against measurements on people
+ * (PHYSICS.md section 3; issue "The leg", item 5). One default anatomy,
+ * no parameter changed per test: only the valves' competence differs
+ * between the healthy, deep-reflux and superficial-reflux legs.
+ *
+ * The suite prints the validation table (measurement, target, model,
+ * source, pass/fail); README.md keeps a copy. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "venosim/venosim.h"
+
+/* Valves made incompetent for the reflux legs, and how much (Mrg: shut
+ * area over annulus; post-thrombotic valves are destroyed, 0.6). */
+#define REFLUX_MRG 0.6
+static const char *const k_deep_valves[] = {
+    "tibial_valve", "soleal_valve", "gastrocnemius_valve", "popliteal_valve",
+    "femoral_valve", "calf_perforator_valve", NULL};
+static const char *const k_superficial_valves[] = {"sfj_valve",
+                                                   "gsv_knee_valve", NULL};
+
+static vs_leg_measurements run_leg(const char *const *leaky, double mrg) {
+  vs_leg leg;
+  assert_int_equal(vs_leg_default(&leg), 0);
+  for (size_t i = 0; leaky && leaky[i]; ++i) {
+    vs_leg_valve *v = vs_leg_find_valve(&leg, leaky[i]);
+    if (!v) fail_msg("no valve %s in the default leg", leaky[i]);
+    v->valve.m_rg = mrg;
+  }
+  vs_leg_protocol p = vs_leg_protocol_default();
+  vs_network *net = NULL;
+  char msg[512];
+  if (vs_leg_build(&leg, &p, &net, msg, sizeof msg)) fail_msg("%s", msg);
+  vs_system *sys = NULL;
+  if (vs_system_create(net, &sys, msg, sizeof msg)) fail_msg("%s", msg);
+  vs_run_result *r = NULL;
+  assert_int_equal(vs_result_create(&r, "leg"), 0);
+  vs_solver_options o = vs_solver_options_default();
+  o.t_end_s = vs_leg_protocol_duration(&p);
+  o.output_dt_s = p.output_dt_s;
+  o.max_step_s = 0.02;
+  if (vs_integrate(sys, &o, r)) fail_msg("integration: %s", r->message);
+  vs_leg_measurements m;
+  vs_leg_measure(r, &m);
+  vs_result_free(&r);
+  vs_system_free(&sys);
+  vs_network_free(&net);
+  vs_leg_clear(&leg);
+  return m;
+}
+
+static int n_fail;
+
+/* One row of the validation table. */
+static void row(const char *what, const char *target, double model,
+                const char *unit, int pass, const char *source) {
+  print_message("| %-44s | %-16s | %8.2f %-5s | %-34s | %s |\n", what, target,
+                model, unit, source, pass ? "pass" : "FAIL");
+  if (!pass) n_fail++;
+}
+
+static void validation_table(void **state) {
+  (void)state;
+  vs_leg_measurements healthy = run_leg(NULL, 0.0);
+  vs_leg_measurements deep = run_leg(k_deep_valves, REFLUX_MRG);
+  vs_leg_measurements sup = run_leg(k_superficial_valves, REFLUX_MRG);
+  /* Every valve leaking at Mrg 0.2, deep axis and saphenous trunk: the
+   * shortest reflux among them. (A single leaking valve between competent
+   * ones refluxes only into its own segment; see README, limits.) */
+  vs_leg_measurements leaky20 = run_leg(k_deep_valves, 0.2);
+  vs_leg_measurements leaky20s = run_leg(k_superficial_valves, 0.2);
+  double shortest_leaky = INFINITY;
+  for (int set = 0; set < 2; ++set) {
+    const vs_leg_measurements *m = set ? &leaky20s : &leaky20;
+    const char *const *names = set ? k_superficial_valves : k_deep_valves;
+    for (size_t i = 0; i < m->n_valves; ++i)
+      for (size_t j = 0; names[j]; ++j)
+        if (strcmp(m->valve_names[i], names[j]) == 0)
+          shortest_leaky = fmin(shortest_leaky, m->reflux_time[i]);
+  }
+  double worst_competent = 0.0;
+  for (size_t i = 0; i < healthy.n_valves; ++i)
+    worst_competent = fmax(worst_competent, healthy.reflux_time[i]);
+
+  print_message("| %-44s | %-16s | %-14s | %-34s | %s |\n", "measurement",
+                "target", "model", "source", "result");
+  print_message("|---|---|---|---|---|\n");
+  row("V1 ankle pressure supine, healthy", "6 to 8", healthy.p_ankle_supine,
+      "mmHg", healthy.p_ankle_supine >= 6 && healthy.p_ankle_supine <= 8,
+      "Eur J Appl Physiol 1993;66:434");
+  row("V2 ankle pressure standing, healthy", "76 to 90",
+      healthy.p_ankle_standing, "mmHg",
+      healthy.p_ankle_standing >= 76 && healthy.p_ankle_standing <= 90,
+      "Stick 1992; Pollack 1949");
+  row("V3 ambulatory venous pressure, healthy", "20 to 35",
+      healthy.avp_ankle, "mmHg",
+      healthy.avp_ankle >= 20 && healthy.avp_ankle <= 35,
+      "Stick 1992 (23.5 at 3 km/h)");
+  row("V3 AVP drop from standing, healthy", ">= 50", healthy.avp_drop, "mmHg",
+      healthy.avp_drop >= 50, "Pollack & Wood 1949 (64, 54-71)");
+  row("V5 longest reflux at a competent valve", "< 0.5", worst_competent, "s",
+      worst_competent < 0.5, "Labropoulos 2003");
+  row("V5 shortest reflux, valves with Mrg 0.2", "> 0.5", shortest_leaky,
+      "s", shortest_leaky > 0.5, "Labropoulos 2003");
+  row("V6 venous filling index, healthy", "< 2", healthy.venous_filling_index,
+      "mL/s", healthy.venous_filling_index < 2, "air plethysmography");
+  row("V6 venous filling index, deep reflux", "> 2",
+      deep.venous_filling_index, "mL/s", deep.venous_filling_index > 2,
+      "air plethysmography");
+  row("V4 AVP drop, deep reflux", "<= 20", deep.avp_drop, "mmHg",
+      deep.avp_drop <= 20, "Pollack & Wood 1949 (11, 5-13)");
+  row("AVP drop, superficial reflux alone", "between", sup.avp_drop, "mmHg",
+      sup.avp_drop > deep.avp_drop && sup.avp_drop < healthy.avp_drop,
+      "ordering: deep < superficial < healthy");
+  print_message("(healthy AVP drop %.1f, deep %.1f mmHg)\n", healthy.avp_drop,
+                deep.avp_drop);
+  assert_int_equal(n_fail, 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(validation_table),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
