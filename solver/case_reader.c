@@ -25,6 +25,7 @@
 
 #include "case_schema.h"
 #include "venosim/error.h"
+#include "venosim/leg.h"
 #include "venosim/units.h"
 
 enum {
@@ -1173,6 +1174,158 @@ done:
   return rc;
 }
 
+/* ---- the leg --------------------------------------------------------------- */
+
+/* Forget a key's default (it stays absent: not built, not resolved). */
+static void drop_default(cval *map, const char *key) {
+  cval *c = &map->kids[vs_schema_find(map->sub, key)];
+  if (c->from_file) return;
+  const vs_schema_key *k = c->key;
+  cval_clear(c);
+  c->key = k;
+}
+
+/* A network case (compartments, boundaries, links) or a leg case (leg,
+ * protocol): exactly one, with the keys of the other refused where they
+ * stand. The protocol sets the posture and the run's length. */
+static int check_case_kind(reader *r, const cval *root) {
+  const cval *leg = kid(root, "leg");
+  if (!leg->given) {
+    const cval *proto = kid(root, "protocol");
+    if (proto->from_file)
+      return fail(r, VS_ESCHEMA, proto->key_line, proto->key_col,
+                  "'protocol' needs 'leg' (it is the leg's clinical "
+                  "protocol)");
+    if (!kid(root, "compartments")->given) {
+      /* Placed like any missing key: at the mapping's first key. */
+      int line = 0, col = 0;
+      for (size_t i = 0; i < root->n_kids; ++i) {
+        const cval *k = &root->kids[i];
+        if (k->from_file && (!line || k->key_line < line)) {
+          line = k->key_line;
+          col = k->key_col;
+        }
+      }
+      return fail(r, VS_ESCHEMA, line, col,
+                  "missing required key 'compartments' (or 'leg' for the "
+                  "default leg)");
+    }
+    return VS_OK;
+  }
+  static const char *const network_keys[] = {"compartments", "boundaries",
+                                             "links", NULL};
+  for (size_t i = 0; network_keys[i]; ++i) {
+    const cval *c = kid(root, network_keys[i]);
+    if (c->from_file)
+      return fail(r, VS_ESCHEMA, c->key_line, c->key_col,
+                  "'%s' cannot be used with 'leg' (the leg builds its own "
+                  "network)",
+                  network_keys[i]);
+  }
+  const cval *tilt = kid(kid(root, "posture"), "tilt_deg");
+  if (tilt->from_file)
+    return fail(r, VS_ESCHEMA, tilt->key_line, tilt->key_col,
+                "posture.tilt_deg cannot be used with 'leg': the protocol "
+                "sets the posture");
+  const cval *solver = kid(root, "solver");
+  static const char *const timed[] = {"t_end_s", "output_dt_s", NULL};
+  for (size_t i = 0; timed[i]; ++i) {
+    const cval *c = kid(solver, timed[i]);
+    if (c->from_file)
+      return fail(r, VS_ESCHEMA, c->key_line, c->key_col,
+                  "solver.%s cannot be used with 'leg': the protocol sets it "
+                  "(protocol.output_dt_s, the phases' durations)",
+                  timed[i]);
+  }
+  return VS_OK;
+}
+
+/* Number `key` of an override item into *x if the file gives it. */
+static int take(const cval *item, const char *key, double *x) {
+  const cval *v = kid(item, key);
+  if (v->given) *x = v->num;
+  return v->given;
+}
+
+static int unknown_in_leg(reader *r, const cval *item, const char *what) {
+  const cval *nm = kid(item, "name");
+  return fail(r, VS_ESCHEMA, nm->line, nm->col,
+              "leg: no %s named '%s' in the default leg (leg.h lists them)",
+              what, nm->str);
+}
+
+/* The default leg with the file's changes. */
+static int leg_from_case(reader *r, const cval *lg, vs_leg *leg,
+                         vs_leg_protocol *p, const cval *proto) {
+  if (vs_leg_default(leg)) return fail_oom(r);
+  *p = vs_leg_protocol_default();
+  for (size_t i = 0; i < lg->n_kids; ++i)
+    if (lg->kids[i].given)
+      vs_schema_leg_set(leg, p, lg->kids[i].key, lg->kids[i].num);
+  for (size_t i = 0; i < proto->n_kids; ++i)
+    if (proto->kids[i].given)
+      vs_schema_leg_set(leg, p, proto->kids[i].key, proto->kids[i].num);
+  const cval *segs = kid(lg, "segments"), *valves = kid(lg, "valves");
+  const cval *conns = kid(lg, "connections"), *beds = kid(lg, "beds");
+  for (size_t i = 0; i < segs->n_kids; ++i) {
+    const cval *it = &segs->kids[i];
+    vs_leg_segment *s = vs_leg_find_segment(leg, str_of(it, "name"));
+    if (!s) return unknown_in_leg(r, it, "segment");
+    take(it, "diameter_mm", &s->diameter_mm);
+    take(it, "length_cm", &s->length_cm);
+    take(it, "k_mmhg", &s->k_mmhg);
+    take(it, "k_collapse_mmhg", &s->k_collapse_mmhg);
+    take(it, "pump_fraction", &s->pump_fraction);
+  }
+  for (size_t i = 0; i < valves->n_kids; ++i) {
+    const cval *it = &valves->kids[i];
+    vs_leg_valve *v = vs_leg_find_valve(leg, str_of(it, "name"));
+    if (!v) return unknown_in_leg(r, it, "valve");
+    take(it, "kvo_per_mmhg_s", &v->valve.kvo);
+    take(it, "kvc_per_mmhg_s", &v->valve.kvc);
+    take(it, "m_st", &v->valve.m_st);
+    take(it, "m_rg", &v->valve.m_rg);
+  }
+  for (size_t i = 0; i < conns->n_kids; ++i) {
+    const cval *it = &conns->kids[i];
+    vs_leg_connection *c = vs_leg_find_connection(leg, str_of(it, "name"));
+    if (!c) return unknown_in_leg(r, it, "connection");
+    take(it, "diameter_mm", &c->diameter_mm);
+    take(it, "resistance_mmhg_s_ml", &c->resistance_mmhg_s_ml);
+  }
+  for (size_t i = 0; i < beds->n_kids; ++i) {
+    const cval *it = &beds->kids[i];
+    vs_leg_bed *b = NULL;
+    for (size_t j = 0; j < leg->n_beds && !b; ++j)
+      if (strcmp(leg->beds[j].name, str_of(it, "name")) == 0)
+        b = &leg->beds[j];
+    if (!b) return unknown_in_leg(r, it, "bed");
+    take(it, "rest_flow_ml_s", &b->rest_flow_ml_s);
+  }
+  return VS_OK;
+}
+
+static int build_leg(reader *r, const cval *root, vs_network **out,
+                     double *duration_s, double *output_dt_s) {
+  vs_leg leg;
+  vs_leg_protocol p;
+  char why[512] = "";
+  const cval *blood = kid(root, "blood");
+  int rc = leg_from_case(r, kid(root, "leg"), &leg, &p, kid(root, "protocol"));
+  if (!rc && (rc = vs_leg_build(&leg, &p, out, why, sizeof why)))
+    rc = fail(r, rc == VS_ENOMEM ? VS_ENOMEM : VS_ENETWORK, 0, 0, "%s",
+              why[0] ? why : "the leg could not be built");
+  if (!rc && vs_network_set_blood(*out, num_of(blood, "density_g_cm3"),
+                                  num_of(blood, "viscosity_mpa_s"))) {
+    vs_network_free(out);
+    rc = fail(r, VS_ENETWORK, 0, 0, "blood refused by the network");
+  }
+  *duration_s = vs_leg_protocol_duration(&p);
+  *output_dt_s = p.output_dt_s;
+  vs_leg_clear(&leg);
+  return rc;
+}
+
 static int build_solver(reader *r, const cval *solver, vs_solver_options *o) {
   char why[256];
   *o = vs_solver_options_default();
@@ -1433,9 +1586,34 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
   /* Pass 2: the schema; pass 3: names, network, solver. */
   if ((rc = check_mapping(&r, top, vs_case_schema, NULL, "", start, &root)))
     goto done;
-  if ((rc = check_names(&r, &root))) goto done;
-  if ((rc = build_network(&r, &root, &cs->network))) goto done;
-  if ((rc = build_solver(&r, kid(&root, "solver"), &cs->solver))) goto done;
+  if ((rc = check_case_kind(&r, &root))) goto done;
+  /* Drop the defaults filled in for keys the other kind of case owns, so
+   * that the resolved case names only what applies and loads back. */
+  if (!kid(&root, "leg")->given) {
+    drop_default(&root, "protocol");
+  } else {
+    cval *solver = &root.kids[vs_schema_find(root.sub, "solver")];
+    drop_default(&root, "posture");
+    drop_default(&root, "boundaries");
+    drop_default(&root, "links");
+    drop_default(solver, "t_end_s");
+    drop_default(solver, "output_dt_s");
+    cval *max_step = &solver->kids[vs_schema_find(solver->sub, "max_step_s")];
+    /* A finer default step resolves each contraction. */
+    if (!max_step->from_file) max_step->num = VS_LEG_MAX_STEP_S;
+  }
+  if (kid(&root, "leg")->given) {
+    /* The leg: its protocol sets the run's length and output grid. */
+    double duration = 0, dt = 0;
+    if ((rc = build_leg(&r, &root, &cs->network, &duration, &dt))) goto done;
+    if ((rc = build_solver(&r, kid(&root, "solver"), &cs->solver))) goto done;
+    cs->solver.t_end_s = duration;
+    cs->solver.output_dt_s = dt;
+  } else {
+    if ((rc = check_names(&r, &root))) goto done;
+    if ((rc = build_network(&r, &root, &cs->network))) goto done;
+    if ((rc = build_solver(&r, kid(&root, "solver"), &cs->solver))) goto done;
+  }
   cs->name = dup_s(str_of(&root, "name"));
   cs->description = dup_s(str_of(&root, "description"));
   cs->resolved = resolved_text(&root);

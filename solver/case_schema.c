@@ -4,12 +4,14 @@
 
 #include <locale.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "venosim/case.h"
 #include "venosim/error.h"
+#include "venosim/leg.h"
 #include "venosim/stenosis.h"
 #include "venosim/valve.h"
 #include "venosim/units.h"
@@ -372,6 +374,180 @@ static const vs_schema_key sweep_keys[] = {
      .desc = "a sweep expanding to more runs than this is an error"},
     {0}};
 
+/* ---- the leg (leg.h) ------------------------------------------------------
+ * Scalars bind to fields of vs_leg and vs_leg_protocol, whose defaults are
+ * the model's own (models/leg_anatomy.c, solver/leg.c). Segments, valves,
+ * connections and beds are changed by name; a key left out keeps the
+ * default anatomy's value. */
+#define LEG_NUM(k, u, lo_kind, lo, hi, f, d)                                  \
+  {.key = k, .type = VS_ST_NUMBER, .unit = u, .dflt = VS_DEFAULT_MODEL,      \
+   .bind = VS_BIND_LEG, .field = offsetof(vs_leg, f), .range = lo_kind,      \
+   .min = lo, .max = hi, .desc = d}
+#define PROTO_NUM(k, u, lo_kind, lo, hi, f, d)                                \
+  {.key = k, .type = VS_ST_NUMBER, .unit = u, .dflt = VS_DEFAULT_MODEL,      \
+   .bind = VS_BIND_PROTOCOL, .field = offsetof(vs_leg_protocol, f),          \
+   .range = lo_kind, .min = lo, .max = hi, .desc = d}
+
+static const vs_schema_key leg_segment_keys[] = {
+    {.key = "name", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "a segment of the default leg (leg.h), e.g. femoral"},
+    {.key = "diameter_mm", .type = VS_ST_NUMBER, .unit = "mm",
+     .range = VS_RANGE_OC, .min = 0, .max = 60,
+     .desc = "each vessel's reference diameter"},
+    {.key = "length_cm", .type = VS_ST_NUMBER, .unit = "cm",
+     .range = VS_RANGE_OC, .min = 0, .max = 200, .desc = "segment length"},
+    {.key = "k_mmhg", .type = VS_ST_NUMBER, .unit = "mmHg",
+     .range = VS_RANGE_OC, .min = 0, .max = 1e4,
+     .desc = "tube-law distension stiffness Kd"},
+    {.key = "k_collapse_mmhg", .type = VS_ST_NUMBER, .unit = "mmHg",
+     .range = VS_RANGE_OC, .min = 0, .max = 1e4,
+     .desc = "tube-law collapse stiffness Kc"},
+    {.key = "pump_fraction", .type = VS_ST_NUMBER, .unit = "1",
+     .range = VS_RANGE_CC, .min = 0, .max = 1,
+     .desc = "share of the calf contraction pressure the segment feels"},
+    {0}};
+
+static const vs_schema_key leg_valve_keys[] = {
+    {.key = "name", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "a valve of the default leg, e.g. femoral_valve"},
+    {.key = "kvo_per_mmhg_s", .type = VS_ST_NUMBER, .unit = "1/(mmHg s)",
+     .range = VS_RANGE_OC, .min = 0, .max = 1e4, .desc = "opening rate Kvo"},
+    {.key = "kvc_per_mmhg_s", .type = VS_ST_NUMBER, .unit = "1/(mmHg s)",
+     .range = VS_RANGE_OC, .min = 0, .max = 1e4, .desc = "closing rate Kvc"},
+    {.key = "m_st", .type = VS_ST_NUMBER, .unit = "1", .range = VS_RANGE_OC,
+     .min = 0, .max = 1, .desc = "Mst: open area / annulus area"},
+    {.key = "m_rg", .type = VS_ST_NUMBER, .unit = "1", .range = VS_RANGE_CO,
+     .min = 0, .max = 1,
+     .desc = "Mrg: shut area / annulus area (0 competent; 0.2 or more "
+             "refluxes)"},
+    {0}};
+
+static const vs_schema_key leg_connection_keys[] = {
+    {.key = "name", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "a perforator, communication or collateral of the default leg"},
+    {.key = "diameter_mm", .type = VS_ST_NUMBER, .unit = "mm",
+     .range = VS_RANGE_OC, .min = 0, .max = 60,
+     .desc = "each vessel's diameter (perforators)"},
+    {.key = "resistance_mmhg_s_ml", .type = VS_ST_NUMBER,
+     .unit = "mmHg s/mL", .range = VS_RANGE_OC, .min = 0, .max = 1e7,
+     .desc = "resistance of a connection without geometry (the pelvic "
+             "collateral)"},
+    {0}};
+
+static const vs_schema_key leg_bed_keys[] = {
+    {.key = "name", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "a microvascular bed of the default leg, e.g. soleus"},
+    {.key = "rest_flow_ml_s", .type = VS_ST_NUMBER, .unit = "mL/s",
+     .range = VS_RANGE_OC, .min = 0, .max = 100,
+     .desc = "resting flow lying"},
+    {0}};
+
+static const vs_schema_key leg_keys[] = {
+    {.key = "compartments_per_segment", .type = VS_ST_INTEGER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_LEG_UNSIGNED,
+     .field = offsetof(vs_leg, compartments_per_segment),
+     .range = VS_RANGE_CC, .min = 1, .max = 64,
+     .desc = "1D resolution: compartments along each segment"},
+    LEG_NUM("wall_stiffness_scale", "1", VS_RANGE_OC, 0, 100,
+            wall_stiffness_scale, "multiplies every segment's K"),
+    LEG_NUM("arterial_pressure_mmhg", "mmHg", VS_RANGE_CC, 40, 200,
+            arterial_pressure_mmhg, "mean arterial pressure at the heart"),
+    LEG_NUM("heart_height_cm", "cm", VS_RANGE_CC, 50, 250, heart_height_cm,
+            "standing height of the heart"),
+    LEG_NUM("outlet_pressure_mmhg", "mmHg", VS_RANGE_CC, -10, 40,
+            outlet_pressure_mmhg,
+            "caval pressure at the hydrostatic indifference point"),
+    LEG_NUM("outlet_height_cm", "cm", VS_RANGE_CC, 50, 250, outlet_height_cm,
+            "standing height of that point"),
+    LEG_NUM("abdominal_supine_mmhg", "mmHg", VS_RANGE_CC, 0, 60,
+            abdominal_supine_mmhg, "intra-abdominal pressure lying"),
+    LEG_NUM("abdominal_standing_mmhg", "mmHg", VS_RANGE_CC, 0, 80,
+            abdominal_standing_mmhg,
+            "intra-abdominal pressure standing, at abdominal_ref_height_cm"),
+    LEG_NUM("abdominal_ref_height_cm", "cm", VS_RANGE_CC, 0, 250,
+            abdominal_ref_height_cm, "where the standing value is taken"),
+    LEG_NUM("contralateral_flow_ml_s", "mL/s", VS_RANGE_CC, 0, 100,
+            contralateral_flow_ml_s, "the other leg and pelvis into the cava"),
+    LEG_NUM("venous_pressure_rest_mmhg", "mmHg", VS_RANGE_CC, 0, 50,
+            venous_pressure_rest_mmhg,
+            "venular pressure the beds are sized for (lying)"),
+    LEG_NUM("calf_tissue_supine_mmhg", "mmHg", VS_RANGE_CC, 0, 60,
+            calf_tissue_supine_mmhg,
+            "resting pressure inside the deep fascia, lying"),
+    LEG_NUM("calf_tissue_standing_mmhg", "mmHg", VS_RANGE_CC, 0, 80,
+            calf_tissue_standing_mmhg, "the same standing"),
+    LEG_NUM("pump_pressure_mmhg", "mmHg", VS_RANGE_CC, 0, 400,
+            pump_pressure_mmhg, "calf contraction pressure"),
+    LEG_NUM("plantar_pressure_mmhg", "mmHg", VS_RANGE_CC, 0, 400,
+            plantar_pressure_mmhg, "foot pump pressure"),
+    LEG_NUM("pump_duty", "1", VS_RANGE_OO, 0, 1, pump_duty,
+            "share of a cycle contracted"),
+    LEG_NUM("pump_rise_s", "s", VS_RANGE_OC, 0, 1, pump_rise_s,
+            "rise and fall time of a contraction"),
+    LEG_NUM("exercise_flow_factor", "1", VS_RANGE_OC, 0, 20,
+            exercise_flow_factor, "muscle-bed flow in exercise over rest"),
+    LEG_NUM("standing_flow_ratio", "1", VS_RANGE_OC, 0, 2,
+            standing_flow_ratio,
+            "bed flow standing over lying (veno-arteriolar reflex)"),
+    LEG_NUM("respiration_mmhg", "mmHg", VS_RANGE_CC, 0, 30, respiration_mmhg,
+            "abdominal pressure swing with breathing (0: off)"),
+    LEG_NUM("respiration_period_s", "s", VS_RANGE_OC, 0, 30,
+            respiration_period_s, "breathing period"),
+    {.key = "segments", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
+     .sub = leg_segment_keys, .desc = "changes to segments, by name"},
+    {.key = "valves", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
+     .sub = leg_valve_keys, .desc = "changes to valves, by name"},
+    {.key = "connections", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
+     .sub = leg_connection_keys,
+     .desc = "changes to perforators and collaterals, by name"},
+    {.key = "beds", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
+     .sub = leg_bed_keys, .desc = "changes to microvascular beds, by name"},
+    {0}};
+
+static const vs_schema_key protocol_keys[] = {
+    PROTO_NUM("supine_s", "s", VS_RANGE_OC, 0, 3600, supine_s, "lying at rest"),
+    PROTO_NUM("exercise_s", "s", VS_RANGE_OC, 0, 3600, exercise_s,
+              "lying, exercise inflow (gradient_exercise)"),
+    PROTO_NUM("elevation_s", "s", VS_RANGE_OC, 0, 3600, elevation_s,
+              "leg raised: the plethysmograph's empty baseline"),
+    PROTO_NUM("elevation_deg", "deg", VS_RANGE_CC, -45, 0, elevation_deg,
+              "body tilt that raises the leg"),
+    PROTO_NUM("stand_up_s", "s", VS_RANGE_OC, 0, 60, stand_up_s,
+              "time to stand up"),
+    PROTO_NUM("standing_s", "s", VS_RANGE_OC, 0, 3600, standing_s,
+              "standing still (filling; standing pressures)"),
+    PROTO_NUM("tiptoe_refill_s", "s", VS_RANGE_OC, 0, 3600, tiptoe_refill_s,
+              "standing after one tiptoe (ejection fraction)"),
+    {.key = "walk_steps", .type = VS_ST_INTEGER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_PROTOCOL_UNSIGNED,
+     .field = offsetof(vs_leg_protocol, walk_steps), .range = VS_RANGE_CC,
+     .min = 6, .max = 1000,
+     .desc = "steps of the walk (AVP: mean over the last 5 cycles)"},
+    PROTO_NUM("cadence_hz", "1/s", VS_RANGE_OC, 0.2, 3, cadence_hz,
+              "calf contractions per second"),
+    PROTO_NUM("recovery_s", "s", VS_RANGE_OC, 0, 3600, recovery_s,
+              "standing after the walk (refill time)"),
+    PROTO_NUM("cuff_mmhg", "mmHg", VS_RANGE_CC, 0, 300, cuff_mmhg,
+              "calf cuff pressure before its release"),
+    PROTO_NUM("cuff_hold_s", "s", VS_RANGE_OC, 0.6, 600, cuff_hold_s,
+              "cuff inflated"),
+    PROTO_NUM("cuff_release_s", "s", VS_RANGE_OC, 0, 10, cuff_release_s,
+              "time to deflate the cuff"),
+    PROTO_NUM("cuff_observe_s", "s", VS_RANGE_OC, 0, 600, cuff_observe_s,
+              "watching for reflux after the release"),
+    PROTO_NUM("valsalva_mmhg", "mmHg", VS_RANGE_CC, 0, 100, valsalva_mmhg,
+              "strain added to abdomen and chest"),
+    PROTO_NUM("valsalva_s", "s", VS_RANGE_OC, 0.6, 60, valsalva_s,
+              "strain held"),
+    PROTO_NUM("valsalva_observe_s", "s", VS_RANGE_OC, 0, 600,
+              valsalva_observe_s, "after the strain"),
+    PROTO_NUM("output_dt_s", "s", VS_RANGE_OC, 0, 0.1, output_dt_s,
+              "output grid (fine enough to time reflux)"),
+    {0}};
+
+#undef LEG_NUM
+#undef PROTO_NUM
+
 const vs_schema_key vs_case_schema[] = {
     {.key = "name", .type = VS_ST_STRING, .dflt = VS_DEFAULT_STEM,
      .min_items = 1, .desc = "case name, used to name runs and results"},
@@ -383,13 +559,21 @@ const vs_schema_key vs_case_schema[] = {
      .sub = posture_keys, .desc = "body position"},
     {.key = "solver", .type = VS_ST_MAPPING, .dflt = VS_DEFAULT_EMPTY,
      .sub = solver_keys, .desc = "integration settings (CVODE, BDF)"},
-    {.key = "compartments", .type = VS_ST_LIST, .required = 1, .min_items = 1,
-     .sub = compartment_keys, .desc = "volumes of blood behind a wall"},
+    {.key = "compartments", .type = VS_ST_LIST, .min_items = 1,
+     .sub = compartment_keys,
+     .desc = "volumes of blood behind a wall (a network case: required "
+             "unless the case is a leg)"},
     {.key = "boundaries", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
      .sub = boundary_keys,
      .desc = "prescribed pressures and flows at the network's edges"},
     {.key = "links", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
      .sub = link_keys, .desc = "vessels and resistances joining two nodes"},
+    {.key = "leg", .type = VS_ST_MAPPING, .sub = leg_keys,
+     .desc = "the default leg (leg.h) through the clinical protocol, "
+             "instead of compartments, boundaries and links"},
+    {.key = "protocol", .type = VS_ST_MAPPING, .dflt = VS_DEFAULT_EMPTY,
+     .sub = protocol_keys,
+     .desc = "the leg's clinical protocol (used with leg)"},
     {.key = "sweep", .type = VS_ST_MAPPING, .sub = sweep_keys,
      .desc = "many runs of this case: grid x zip x random (the last varies "
              "fastest); without it, one run"},
@@ -509,6 +693,22 @@ void vs_schema_format_range(const vs_schema_key *k, char *buf, size_t len) {
            open_hi ? ')' : ']');
 }
 
+/* A leg or protocol field's value in the default leg and protocol. */
+static double leg_default(const vs_schema_key *k) {
+  vs_leg leg;
+  vs_leg_protocol p = vs_leg_protocol_default();
+  if (vs_leg_default(&leg)) return NAN;
+  const char *base = k->bind == VS_BIND_LEG || k->bind == VS_BIND_LEG_UNSIGNED
+                         ? (const char *)&leg
+                         : (const char *)&p;
+  double x = k->bind == VS_BIND_LEG_UNSIGNED ||
+                     k->bind == VS_BIND_PROTOCOL_UNSIGNED
+                 ? (double)*(const unsigned *)(const void *)(base + k->field)
+                 : *(const double *)(const void *)(base + k->field);
+  vs_leg_clear(&leg);
+  return x;
+}
+
 double vs_schema_default_number(const vs_schema_key *k) {
   if (k->dflt != VS_DEFAULT_MODEL) return k->def_number;
   /* Ask the code that owns each default, with dummy sizes where it needs
@@ -545,9 +745,30 @@ double vs_schema_default_number(const vs_schema_key *k) {
   case VS_BIND_VALVE_LEAK_FLOOR: return v.leak_floor;
   case VS_BIND_VALVE_L_EFF: return v.l_eff_cm;
   case VS_BIND_VALVE_SMOOTHING: return v.smoothing_mmhg;
+  case VS_BIND_LEG:
+  case VS_BIND_LEG_UNSIGNED:
+  case VS_BIND_PROTOCOL:
+  case VS_BIND_PROTOCOL_UNSIGNED:
+    return leg_default(k);
   case VS_BIND_NONE: break;
   }
   return k->def_number;
+}
+
+int vs_schema_leg_set(void *leg, void *protocol, const vs_schema_key *k,
+                      double x) {
+  char *base = k->bind == VS_BIND_LEG || k->bind == VS_BIND_LEG_UNSIGNED
+                   ? leg
+                   : k->bind == VS_BIND_PROTOCOL ||
+                             k->bind == VS_BIND_PROTOCOL_UNSIGNED
+                         ? protocol
+                         : NULL;
+  if (!base) return VS_EINVAL;
+  if (k->bind == VS_BIND_LEG_UNSIGNED || k->bind == VS_BIND_PROTOCOL_UNSIGNED)
+    *(unsigned *)(void *)(base + k->field) = (unsigned)x;
+  else
+    *(double *)(void *)(base + k->field) = x;
+  return VS_OK;
 }
 
 int vs_schema_solver_set(vs_solver_options *o, const vs_schema_key *k,

@@ -84,7 +84,11 @@ typedef enum {
   VS_BIND_VALVE_M_RG,
   VS_BIND_VALVE_LEAK_FLOOR,
   VS_BIND_VALVE_L_EFF,
-  VS_BIND_VALVE_SMOOTHING
+  VS_BIND_VALVE_SMOOTHING,
+  VS_BIND_LEG,              /**< the double at .field of vs_leg */
+  VS_BIND_LEG_UNSIGNED,     /**< the unsigned at .field of vs_leg */
+  VS_BIND_PROTOCOL,         /**< the double at .field of vs_leg_protocol */
+  VS_BIND_PROTOCOL_UNSIGNED /**< the unsigned at .field of vs_leg_protocol */
 } vs_schema_bind;
 
 typedef struct vs_schema_key vs_schema_key;
@@ -97,6 +101,8 @@ struct vs_schema_key {
   double def_number;          /**< VS_DEFAULT_VALUE for numeric kinds */
   const char *def_text;       /**< VS_DEFAULT_VALUE for string, enum */
   vs_schema_bind bind;        /**< VS_DEFAULT_MODEL, solver options */
+  size_t field;               /**< VS_BIND_LEG*, VS_BIND_PROTOCOL*: offset
+                                   of the value in its struct */
   vs_schema_range range;      /**< number, integer, waveform, number list */
   double min, max;
   int inherit_range;          /**< waveform parts: use the range of the
@@ -162,5 +168,10 @@ typedef int (*vs_case_edit_fn)(struct fy_document *doc, struct fy_node *top,
 int vs_case_load_edited(const char *text, size_t len, const char *display_name,
                         vs_case_edit_fn edit, void *user, vs_case **c,
                         char *msg, size_t msglen);
+
+/** Store x into the vs_leg or vs_leg_protocol field a key binds to;
+ *  VS_EINVAL if the key binds to neither. */
+int vs_schema_leg_set(void *leg, void *protocol, const vs_schema_key *k,
+                      double x);
 
 #endif /* VENOSIM_CASE_SCHEMA_H */

@@ -61,7 +61,7 @@ int vs_demo_create(vs_demo *demo, char *msg, size_t msglen) {
   vs_solver_options opt = vs_solver_options_default();
   opt.t_end_s = vs_leg_protocol_duration(&p);
   opt.output_dt_s = p.output_dt_s;
-  opt.max_step_s = 0.02;
+  opt.max_step_s = VS_LEG_MAX_STEP_S;
   for (size_t i = 0; i < n; ++i) {
     int rc = build_arm(arms[i].leaky, &demo->networks[i], msg, msglen);
     if (rc) {

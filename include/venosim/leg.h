@@ -264,6 +264,9 @@ vs_leg_segment *vs_leg_find_segment(vs_leg *leg, const char *name);
 vs_leg_valve *vs_leg_find_valve(vs_leg *leg, const char *name);
 vs_leg_connection *vs_leg_find_connection(vs_leg *leg, const char *name);
 
+/** Largest step for a leg run: a contraction rises in 0.1 s. */
+#define VS_LEG_MAX_STEP_S 0.02
+
 /** The default protocol. */
 vs_leg_protocol vs_leg_protocol_default(void);
 /** Checks it; 0 or VS_EINVAL with the reason. */

@@ -44,7 +44,7 @@ static vs_leg_measurements run_leg(const char *const *leaky, double mrg) {
   vs_solver_options o = vs_solver_options_default();
   o.t_end_s = vs_leg_protocol_duration(&p);
   o.output_dt_s = p.output_dt_s;
-  o.max_step_s = 0.02;
+  o.max_step_s = VS_LEG_MAX_STEP_S;
   if (vs_integrate(sys, &o, r)) fail_msg("integration: %s", r->message);
   vs_leg_measurements m;
   vs_leg_measure(r, &m);
