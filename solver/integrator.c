@@ -74,6 +74,7 @@ int vs_solver_options_validate(const vs_solver_options *o, char *msg,
 typedef struct {
   const vs_system *sys;
   vs_run_result *res;
+  SUNLinearSolver klu;  /* the KLU solver, to refactor with fresh pivots */
   char last_error[400]; /* CVODE's own words about the last failure */
   int nonfinite;        /* the RHS met a non-physical state */
 } vs_cv_data;
@@ -100,6 +101,13 @@ static int cv_jac(sunrealtype t, N_Vector y, N_Vector fy, SUNMatrix J,
   if (vs_system_jacobian_values(sys, t, N_VGetArrayPointer(y), sys->jac_vals))
     return 1;
   if (SUNMatGetID(J) == SUNMATRIX_SPARSE) {
+    /* A valve's loss changes by orders of magnitude as it shuts, so the
+     * pivot order KLU chose for an earlier Jacobian can make a poor
+     * factorisation of this one, which its condition test does not always
+     * catch: factor each new Jacobian afresh (the pattern never changes). */
+    if (d->klu && SUNLinSol_KLUReInit(d->klu, J, (sunindextype)sys->nnz,
+                                      SUNKLU_REINIT_PARTIAL) != SUNLS_SUCCESS)
+      return -1;
     /* Same CSC structure every time: copy it and the values. */
     sunindextype *cp = SUNSparseMatrix_IndexPointers(J);
     sunindextype *ri = SUNSparseMatrix_IndexValues(J);
@@ -333,6 +341,12 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
     VS_CV_ALLOC(A = SUNSparseMatrix((sunindextype)n, (sunindextype)n,
                                     (sunindextype)sys->nnz, CSC_MAT, ctx));
     VS_CV_ALLOC(LS = SUNLinSol_KLU(y, A, ctx));
+    data.klu = LS;
+    /* Plain partial pivoting: KLU's default prefers the diagonal down to
+     * 1e-3 of the column's largest entry, too lax for Jacobians whose
+     * entries span ten orders of magnitude (a shut valve next to an open
+     * vein). */
+    SUNLinSol_KLUGetCommon(LS)->tol = 1.0;
   }
   VS_CV_CALL(CVodeSetLinearSolver(mem, LS, A));
   VS_CV_CALL(CVodeSetJacFn(mem, cv_jac));

@@ -5,8 +5,8 @@
  *                             [--order K] [--refine]
  *
  * Prints medians of several repeats (each run in a fresh system):
- *  (a) the default case: the built-in demonstration (tools/demo.c; there is
- *      no walking leg case yet), each of its runs;
+ *  (a) the default case: the built-in demonstration (tools/demo.c: the
+ *      default leg through the whole protocol, walk included), each run;
  *  (b) a chain of N R-C-L vessels with one stenosis under pulsatile inflow,
  *      10 cycles of 1 s, written as an svZeroDSolver model and imported
  *      (svzerod.h), sparse KLU, BDF order <= 2 and <= 5, N = 10 ... 10000: wall
@@ -468,9 +468,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   int rep_a = repeats ? repeats : quick ? 3 : 7;
-  printf("## (a) Default case: the built-in demonstration (no walking leg "
-         "case exists yet)\n\n%s\n%zu runs of %g s simulated each; median of "
-         "%d repeats.\n\n",
+  printf("## (a) Default case: the built-in demonstration (the default leg "
+         "through the protocol, walk included)\n\n%s\n%zu runs of %g s "
+         "simulated each; median of %d repeats.\n\n",
          demo.description, demo.n_runs, demo.runs[0].solver.t_end_s, rep_a);
   print_cost_header("run");
   double demo_total = 0;
