@@ -24,6 +24,8 @@
 #include <libfyaml.h>
 
 #include "case_schema.h"
+#include "text.h"
+#include "yaml_node.h"
 #include "venosim/error.h"
 #include "venosim/leg.h"
 #include "venosim/units.h"
@@ -33,49 +35,6 @@ enum {
   MAX_CASE_BYTES = 64 << 20,    /* a case file larger than this is a mistake */
   SHOW_LEN = 48                 /* longest piece of the file quoted back */
 };
-
-/* ---- small helpers ------------------------------------------------------- */
-
-static char *dup_n(const char *s, size_t n) {
-  char *d = malloc(n + 1);
-  if (!d) return NULL;
-  if (n) memcpy(d, s, n);
-  d[n] = '\0';
-  return d;
-}
-
-static char *dup_s(const char *s) { return dup_n(s, strlen(s)); }
-
-/* A growable string; `oom` sticks once an allocation fails. */
-typedef struct {
-  char *s;
-  size_t n, cap;
-  int oom;
-} sbuf;
-
-static void sb_putn(sbuf *b, const char *s, size_t n) {
-  if (b->oom) return;
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->n + n + 1) cap *= 2;
-    char *g = realloc(b->s, cap);
-    if (!g) {
-      b->oom = 1;
-      return;
-    }
-    b->s = g;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->n, s, n);
-  b->n += n;
-  b->s[b->n] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
-
-static void sb_indent(sbuf *b, int n) {
-  for (int i = 0; i < n; ++i) sb_putn(b, " ", 1);
-}
 
 /* ---- the value tree --------------------------------------------------------
  * One cval per schema key of each mapping, aligned with the schema table
@@ -174,33 +133,7 @@ static void join_path(char *out, const char *path, const char *key) {
 
 /* ---- YAML nodes ----------------------------------------------------------- */
 
-typedef struct {
-  int line, col;
-} pos_t;
 
-/* Start of a node, 1-based. libfyaml 0.7 marks scalar tokens only, so a
- * mapping or list is placed at its first key or item; an empty value or
- * collection gets `fallback` (its key). */
-static pos_t node_pos(struct fy_node *n, pos_t fallback) {
-  void *it = NULL;
-  if (!n) return fallback;
-  switch (fy_node_get_type(n)) {
-  case FYNT_SCALAR: {
-    struct fy_token *t = fy_node_get_scalar_token(n);
-    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-    if (!m) return fallback;
-    pos_t p = {m->line + 1, m->column + 1};
-    return p;
-  }
-  case FYNT_MAPPING: {
-    struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
-    return pair ? node_pos(fy_node_pair_key(pair), fallback) : fallback;
-  }
-  case FYNT_SEQUENCE:
-    return node_pos(fy_node_sequence_iterate(n, &it), fallback);
-  }
-  return fallback;
-}
 
 static const char *scalar_text(struct fy_node *n, size_t *len) {
   const char *s = fy_node_get_scalar(n, len);
@@ -397,10 +330,6 @@ static int check_text(reader *r, const char *text, size_t n) {
 
 /* libfyaml reports through a diag object: errors are collected (and turned
  * into our messages), nothing is printed. */
-static void diag_quiet(struct fy_diag *diag, void *user, const char *buf,
-                       size_t len) {
-  (void)diag, (void)user, (void)buf, (void)len;
-}
 
 static int yaml_error(reader *r, struct fy_diag *diag) {
   void *it = NULL;
@@ -464,7 +393,7 @@ static int check_string(reader *r, struct fy_node *n, const vs_schema_key *k,
     visible += !strchr(" \t\r\n", s[i]);
   if (visible < k->min_items)
     return fail(r, VS_ESCHEMA, p.line, p.col, "%s: must not be empty", path);
-  out->str = dup_n(s, len);
+  out->str = vs_text_dup_n(s, len);
   return out->str ? VS_OK : fail_oom(r);
 }
 
@@ -535,7 +464,7 @@ static int check_number_list(reader *r, struct fy_node *n,
   for (size_t i = 0; (item = fy_node_sequence_iterate(n, &it)); ++i) {
     snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
     int rc = check_number(r, item, "a number", 0, rk, item_path,
-                          node_pos(item, p), &out->nums[i]);
+                          vs_yaml_node_pos(item, p), &out->nums[i]);
     if (rc) return rc;
     out->n_nums = i + 1;
   }
@@ -552,7 +481,7 @@ static int check_waveform(reader *r, struct fy_node *n, const vs_schema_key *k,
     struct fy_node *times = fy_node_mapping_lookup_by_string(n, "times_s", 7);
     for (size_t i = 1; i < t->n_nums; ++i)
       if (!(t->nums[i] > t->nums[i - 1])) {
-        pos_t q = node_pos(fy_node_sequence_get_by_index(times, (int)i), p);
+        pos_t q = vs_yaml_node_pos(fy_node_sequence_get_by_index(times, (int)i), p);
         vs_schema_format_number(t->nums[i], a, sizeof a);
         vs_schema_format_number(t->nums[i - 1], b, sizeof b);
         return fail(r, VS_ESCHEMA, q.line, q.col,
@@ -588,7 +517,7 @@ static int check_value(reader *r, struct fy_node *n, const vs_schema_key *k,
                        const vs_schema_key *range_key, const char *path,
                        pos_t at, cval *out) {
   char got[SHOW_LEN + 32];
-  pos_t p = node_pos(n, at);
+  pos_t p = vs_yaml_node_pos(n, at);
   const vs_schema_key *rk = k->inherit_range && range_key ? range_key : k;
   int rc;
   out->key = k;
@@ -645,7 +574,7 @@ static int check_value(reader *r, struct fy_node *n, const vs_schema_key *k,
       char item_path[PATH_LEN];
       snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
       out->n_kids = i + 1;
-      rc = check_mapping(r, item, k->sub, NULL, item_path, node_pos(item, p),
+      rc = check_mapping(r, item, k->sub, NULL, item_path, vs_yaml_node_pos(item, p),
                          &out->kids[i]);
     }
     break;
@@ -697,7 +626,7 @@ static int check_mapping(reader *r, struct fy_node *n,
   if (!n || fy_node_get_type(n) != FYNT_MAPPING)
     return fail(r, VS_ESCHEMA, at.line, at.col, "%s: expected a mapping, got %s",
                 where(path), show(n, got, sizeof got));
-  pos_t mp = node_pos(n, at);
+  pos_t mp = vs_yaml_node_pos(n, at);
   size_t nk = vs_schema_count(sub);
   out->sub = sub;
   out->line = mp.line;
@@ -719,7 +648,7 @@ static int check_mapping(reader *r, struct fy_node *n,
                   sub[d].key, choices);
     }
     int rc = check_pair(r, pair, &sub[d], range_key, path,
-                        node_pos(fy_node_pair_key(pair), mp), &out->kids[d]);
+                        vs_yaml_node_pos(fy_node_pair_key(pair), mp), &out->kids[d]);
     if (rc) return rc;
     out->variant = sub[d].choices[(int)out->kids[d].num];
   }
@@ -728,7 +657,7 @@ static int check_mapping(reader *r, struct fy_node *n,
   struct fy_node_pair *pair;
   while ((pair = fy_node_mapping_iterate(n, &it))) {
     struct fy_node *kn = fy_node_pair_key(pair);
-    pos_t kp = node_pos(kn, mp);
+    pos_t kp = vs_yaml_node_pos(kn, mp);
     if (!kn || fy_node_get_type(kn) != FYNT_SCALAR || is_null(kn))
       return fail(r, VS_ESCHEMA, kp.line, kp.col,
                   "%s: expected a key name, got %s", where(path),
@@ -756,7 +685,7 @@ static int apply_default(reader *r, cval *c, const char *path) {
   case VS_DEFAULT_NEEDS_MET:
     return VS_OK;
   case VS_DEFAULT_STEM:
-    c->str = dup_s(r->stem);
+    c->str = vs_text_dup(r->stem);
     if (!c->str) return fail_oom(r);
     break;
   case VS_DEFAULT_EMPTY:
@@ -777,7 +706,7 @@ static int apply_default(reader *r, cval *c, const char *path) {
   case VS_DEFAULT_VALUE:
   case VS_DEFAULT_MODEL:
     if (k->type == VS_ST_STRING) {
-      c->str = dup_s(k->def_text ? k->def_text : "");
+      c->str = vs_text_dup(k->def_text ? k->def_text : "");
       if (!c->str) return fail_oom(r);
     } else if (k->type == VS_ST_ENUM && k->def_text) {
       c->num = vs_schema_choice(k, k->def_text);
@@ -1342,125 +1271,100 @@ static int build_solver(reader *r, const cval *solver, vs_solver_options *o) {
 
 /* Shortest text that reads back exactly, written so that YAML 1.1 readers
  * (PyYAML) also see a float: 1e-6 becomes 1.0e-6, 1e7 becomes 1.0e+7. */
-static void emit_number(sbuf *b, double x, int integer) {
+static void emit_number(vs_text_buf *b, double x, int integer) {
   char t[48], out[64];
   if (integer) {
     snprintf(out, sizeof out, "%.0f", x);
-    sb_puts(b, out);
+    vs_text_puts(b, out);
     return;
   }
   vs_schema_format_number(x, t, sizeof t);
   char *e = strchr(t, 'e');
   if (!e) {
-    sb_puts(b, t);
+    vs_text_puts(b, t);
     return;
   }
   *e = '\0';
   snprintf(out, sizeof out, "%s%se%s%s", t, strchr(t, '.') ? "" : ".0",
            e[1] == '-' ? "" : "+", e + 1);
-  sb_puts(b, out);
+  vs_text_puts(b, out);
 }
 
-/* A double-quoted YAML string (always quoted: no name can turn into a
- * number or a bool on the way back). */
-static void emit_string(sbuf *b, const char *s) {
-  sb_putn(b, "\"", 1);
-  for (; *s; ++s) {
-    unsigned char c = (unsigned char)*s;
-    char esc[8];
-    switch (c) {
-    case '"': sb_puts(b, "\\\""); break;
-    case '\\': sb_puts(b, "\\\\"); break;
-    case '\n': sb_puts(b, "\\n"); break;
-    case '\t': sb_puts(b, "\\t"); break;
-    case '\r': sb_puts(b, "\\r"); break;
-    default:
-      if (c < 0x20 || c == 0x7f) {
-        snprintf(esc, sizeof esc, "\\x%02x", c);
-        sb_puts(b, esc);
-      } else {
-        sb_putn(b, (const char *)&c, 1);
-      }
-    }
-  }
-  sb_putn(b, "\"", 1);
-}
+static void emit_map(vs_text_buf *b, const cval *m, int indent, int inline_first);
 
-static void emit_map(sbuf *b, const cval *m, int indent, int inline_first);
-
-static void emit_value(sbuf *b, const cval *c, int indent) {
+static void emit_value(vs_text_buf *b, const cval *c, int indent) {
   const vs_schema_key *k = c->key;
   switch (k->type) {
   case VS_ST_NUMBER:
   case VS_ST_INTEGER:
-    sb_putn(b, " ", 1);
+    vs_text_putn(b, " ", 1);
     emit_number(b, c->num, k->type == VS_ST_INTEGER);
     break;
   case VS_ST_STRING:
-    sb_putn(b, " ", 1);
-    emit_string(b, c->str ? c->str : "");
+    vs_text_putn(b, " ", 1);
+    vs_text_put_quoted(b, c->str ? c->str : "");
     break;
   case VS_ST_BOOL:
-    sb_puts(b, c->num != 0 ? " true" : " false");
+    vs_text_puts(b, c->num != 0 ? " true" : " false");
     break;
   case VS_ST_ENUM:
-    sb_putn(b, " ", 1);
-    sb_puts(b, k->choices[(int)c->num]);
+    vs_text_putn(b, " ", 1);
+    vs_text_puts(b, k->choices[(int)c->num]);
     break;
   case VS_ST_NUMBER_LIST:
-    sb_puts(b, " [");
+    vs_text_puts(b, " [");
     for (size_t i = 0; i < c->n_nums; ++i) {
-      if (i) sb_puts(b, ", ");
+      if (i) vs_text_puts(b, ", ");
       emit_number(b, c->nums[i], 0);
     }
-    sb_putn(b, "]", 1);
+    vs_text_putn(b, "]", 1);
     break;
   case VS_ST_WAVEFORM:
     if (!c->is_map) {
-      sb_putn(b, " ", 1);
+      vs_text_putn(b, " ", 1);
       emit_number(b, c->num, 0);
       break;
     }
-    sb_putn(b, "\n", 1);
+    vs_text_putn(b, "\n", 1);
     emit_map(b, c, indent + 2, 0);
     return;
   case VS_ST_MAPPING:
-    sb_putn(b, "\n", 1);
+    vs_text_putn(b, "\n", 1);
     emit_map(b, c, indent + 2, 0);
     return;
   case VS_ST_LIST:
     if (c->n_kids == 0) {
-      sb_puts(b, " []");
+      vs_text_puts(b, " []");
       break;
     }
-    sb_putn(b, "\n", 1);
+    vs_text_putn(b, "\n", 1);
     for (size_t i = 0; i < c->n_kids; ++i) {
-      sb_indent(b, indent + 2);
-      sb_puts(b, "- ");
+      vs_text_indent(b, indent + 2);
+      vs_text_puts(b, "- ");
       emit_map(b, &c->kids[i], indent + 4, 1);
     }
     return;
   }
-  sb_putn(b, "\n", 1);
+  vs_text_putn(b, "\n", 1);
 }
 
 /* Keys in schema order; a list item's first key follows its "- ". */
-static void emit_map(sbuf *b, const cval *m, int indent, int inline_first) {
+static void emit_map(vs_text_buf *b, const cval *m, int indent, int inline_first) {
   int first = 1;
   for (size_t i = 0; i < m->n_kids; ++i) {
     const cval *c = &m->kids[i];
     if (!c->given || !vs_schema_applies(c->key, m->variant)) continue;
-    if (!(first && inline_first)) sb_indent(b, indent);
+    if (!(first && inline_first)) vs_text_indent(b, indent);
     first = 0;
-    sb_puts(b, c->key->key);
-    sb_putn(b, ":", 1);
+    vs_text_puts(b, c->key->key);
+    vs_text_putn(b, ":", 1);
     emit_value(b, c, indent);
   }
 }
 
 static char *resolved_text(const cval *root) {
-  sbuf b = {0};
-  sb_puts(&b, "# venosim case, resolved: every default filled in.\n");
+  vs_text_buf b = {0};
+  vs_text_puts(&b, "# venosim case, resolved: every default filled in.\n");
   emit_map(&b, root, 0, 0);
   if (b.oom) {
     free(b.s);
@@ -1472,14 +1376,6 @@ static char *resolved_text(const cval *root) {
 /* ---- the public functions ------------------------------------------------- */
 
 /* "cases/chain.yaml" -> "chain". */
-static char *file_stem(const char *path) {
-  const char *base = path;
-  for (const char *p = path; *p; ++p)
-    if (*p == '/' || *p == '\\') base = p + 1;
-  const char *dot = strrchr(base, '.');
-  size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-  return n ? dup_n(base, n) : dup_s("case");
-}
 
 void vs_case_free(vs_case **c) {
   if (!c || !*c) return;
@@ -1518,10 +1414,10 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
 
   cs = calloc(1, sizeof *cs);
   if (cs) {
-    cs->path = dup_s(r.file);
-    cs->text = dup_n(text ? text : "", len);
+    cs->path = vs_text_dup(r.file);
+    cs->text = vs_text_dup_n(text ? text : "", len);
   }
-  char *stem = cs && cs->path ? file_stem(cs->path) : NULL;
+  char *stem = cs && cs->path ? vs_text_file_stem(cs->path, "case") : NULL;
   if (!cs || !cs->path || !cs->text || !stem) {
     rc = fail_oom(&r);
     goto done;
@@ -1535,7 +1431,7 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
   struct fy_diag_cfg dcfg;
   fy_diag_cfg_default(&dcfg);
   dcfg.fp = NULL;
-  dcfg.output_fn = diag_quiet;
+  dcfg.output_fn = vs_yaml_diag_quiet;
   dcfg.colorize = false;
   diag = fy_diag_create(&dcfg);
   if (!diag) {
@@ -1572,7 +1468,7 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
   pos_t start = {1, 1};
   if (fy_node_get_type(top) != FYNT_MAPPING) {
     char got[SHOW_LEN + 32];
-    pos_t p = node_pos(top, start);
+    pos_t p = vs_yaml_node_pos(top, start);
     rc = fail(&r, VS_ESCHEMA, p.line, p.col,
               "expected a mapping of keys (description, compartments, ...) "
               "at the top level, got %s",
@@ -1614,8 +1510,8 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
     if ((rc = build_network(&r, &root, &cs->network))) goto done;
     if ((rc = build_solver(&r, kid(&root, "solver"), &cs->solver))) goto done;
   }
-  cs->name = dup_s(str_of(&root, "name"));
-  cs->description = dup_s(str_of(&root, "description"));
+  cs->name = vs_text_dup(str_of(&root, "name"));
+  cs->description = vs_text_dup(str_of(&root, "description"));
   cs->resolved = resolved_text(&root);
   if (!cs->name || !cs->description || !cs->resolved) rc = fail_oom(&r);
 
@@ -1634,48 +1530,16 @@ done:
 int vs_case_load_file(const char *path, vs_case **c, char *msg,
                       size_t msglen) {
   reader r = {path ? path : "<null>", NULL, msg, msglen};
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  int rc;
+  char *text = NULL, why[256];
+  size_t n = 0;
 
   if (msg && msglen) msg[0] = '\0';
   if (c) *c = NULL;
   if (!path || !c) return fail(&r, VS_EINVAL, 0, 0, "no case file given");
-  errno = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    int e = errno;
-    return fail(&r, VS_EIO, 0, 0, "cannot open: %s",
-                e ? strerror(e) : "unknown error");
-  }
-  for (;;) {
-    if (n == cap) {
-      if (cap >= MAX_CASE_BYTES) {
-        rc = fail(&r, VS_EIO, 0, 0, "too large for a case file (over %d MiB)",
-                  MAX_CASE_BYTES >> 20);
-        goto done;
-      }
-      cap = cap ? 2 * cap : 65536;
-      char *g = realloc(buf, cap);
-      if (!g) {
-        rc = fail_oom(&r);
-        goto done;
-      }
-      buf = g;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0) break;
-  }
-  if (ferror(f)) {
-    int e = errno;
-    rc = fail(&r, VS_EIO, 0, 0, "cannot read: %s",
-              e ? strerror(e) : "read error");
-    goto done;
-  }
-  rc = vs_case_load_string(buf, n, path, c, msg, msglen);
-done:
-  fclose(f);
-  free(buf);
+  int rc = vs_text_read_file(path, MAX_CASE_BYTES, &text, &n, why, sizeof why);
+  if (rc == VS_ENOMEM) return fail_oom(&r);
+  if (rc) return fail(&r, rc, 0, 0, "%s", why);
+  rc = vs_case_load_string(text, n, path, c, msg, msglen);
+  free(text);
   return rc;
 }

@@ -1,4 +1,5 @@
 /* The lumped network: storage, name resolution, validation (network.h). */
+#include "text.h"
 #include "venosim/network.h"
 
 #include <math.h>
@@ -10,12 +11,6 @@
 #include "venosim/error.h"
 #include "venosim/units.h"
 
-static char *dup_string(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *d = malloc(n);
-  if (d) memcpy(d, s, n);
-  return d;
-}
 
 /* Grow a typed array by one slot: *cap doubles when full. */
 static int grow(void **items, size_t *cap, size_t n, size_t size) {
@@ -121,7 +116,7 @@ int vs_network_add_compartment(vs_network *net, const vs_compartment_spec *s) {
   if (grow((void **)&net->comp, &net->cap_comp, net->n_comp, sizeof *net->comp))
     return VS_ENOMEM;
   vs_compartment_spec c = *s;
-  c.name = dup_string(s->name);
+  c.name = vs_text_dup(s->name);
   if (!c.name || vs_waveform_copy(&c.p_ext, &s->p_ext)) {
     free((char *)c.name);
     return VS_ENOMEM;
@@ -139,7 +134,7 @@ int vs_network_add_pressure_node(vs_network *net,
            sizeof *net->pnode))
     return VS_ENOMEM;
   vs_pressure_node_spec p = *s;
-  p.name = dup_string(s->name);
+  p.name = vs_text_dup(s->name);
   if (!p.name || vs_waveform_copy(&p.pressure, &s->pressure)) {
     free((char *)p.name);
     return VS_ENOMEM;
@@ -156,9 +151,9 @@ int vs_network_add_link(vs_network *net, const vs_link_spec *s) {
   if (grow((void **)&net->link, &net->cap_link, net->n_link, sizeof *net->link))
     return VS_ENOMEM;
   vs_link_spec l = *s;
-  l.name = dup_string(s->name);
-  l.from = dup_string(s->from);
-  l.to = dup_string(s->to);
+  l.name = vs_text_dup(s->name);
+  l.from = vs_text_dup(s->from);
+  l.to = vs_text_dup(s->to);
   int wave_rc = s->resistance_varies
                     ? vs_waveform_copy(&l.resistance_wave, &s->resistance_wave)
                     : (l.resistance_wave = vs_waveform_constant(0.0), VS_OK);
@@ -181,8 +176,8 @@ int vs_network_add_flow_source(vs_network *net, const vs_flow_source_spec *s) {
   if (grow((void **)&net->src, &net->cap_src, net->n_src, sizeof *net->src))
     return VS_ENOMEM;
   vs_flow_source_spec f = *s;
-  f.name = dup_string(s->name);
-  f.compartment = dup_string(s->compartment);
+  f.name = vs_text_dup(s->name);
+  f.compartment = vs_text_dup(s->compartment);
   if (!f.name || !f.compartment || vs_waveform_copy(&f.flow, &s->flow)) {
     free((char *)f.name);
     free((char *)f.compartment);
@@ -201,7 +196,7 @@ int vs_network_add_phase(vs_network *net, const char *name, double t_start_s,
   if (grow((void **)&net->phase, &net->cap_phase, net->n_phase,
            sizeof *net->phase))
     return VS_ENOMEM;
-  char *copy = dup_string(name);
+  char *copy = vs_text_dup(name);
   if (!copy) return VS_ENOMEM;
   net->phase[net->n_phase].name = copy;
   net->phase[net->n_phase].t_start_s = t_start_s;

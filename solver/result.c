@@ -1,4 +1,5 @@
 /* A run's result: allocation, series, event log, failure message. */
+#include "text.h"
 #include "venosim/result.h"
 
 #include <math.h>
@@ -9,18 +10,12 @@
 
 #include "venosim/error.h"
 
-static char *dup_string(const char *s) {
-  size_t n = strlen(s ? s : "") + 1;
-  char *d = malloc(n);
-  if (d) memcpy(d, s ? s : "", n);
-  return d;
-}
 
 int vs_result_create(vs_run_result **r, const char *name) {
   if (!r) return VS_EINVAL;
   *r = calloc(1, sizeof **r);
   if (!*r) return VS_ENOMEM;
-  (*r)->name = dup_string(name);
+  (*r)->name = vs_text_dup(name ? name : "");
   if (!(*r)->name) {
     free(*r);
     *r = NULL;
@@ -70,15 +65,15 @@ vs_series *vs_result_add_series(vs_run_result *r, const char *name,
   r->series = grown;
   vs_series *s = &r->series[r->n_series];
   memset(s, 0, sizeof *s);
-  s->name = dup_string(name);
-  s->unit = dup_string(unit);
-  s->description = dup_string(description);
+  s->name = vs_text_dup(name ? name : "");
+  s->unit = vs_text_dup(unit ? unit : "");
+  s->description = vs_text_dup(description ? description : "");
   s->column_names = calloc(n_columns ? n_columns : 1, sizeof *s->column_names);
   s->data = calloc(r->n_samples * (n_columns ? n_columns : 1), sizeof *s->data);
   int ok = s->name && s->unit && s->description && s->column_names && s->data;
   s->n_columns = n_columns;
   for (size_t j = 0; ok && j < n_columns; ++j) {
-    s->column_names[j] = dup_string(columns[j]);
+    s->column_names[j] = vs_text_dup(columns[j] ? columns[j] : "");
     ok = s->column_names[j] != NULL;
   }
   if (!ok) {

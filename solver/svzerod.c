@@ -13,6 +13,8 @@
  *      (bifurcations: svzerod.h explains the approximation);
  *   4. the steady state of the mean boundary values (optional initial
  *      state), then the venosim network. */
+#include "text.h"
+#include "yaml_node.h"
 #include "venosim/svzerod.h"
 
 #include <ctype.h>
@@ -48,58 +50,6 @@ enum {
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static char *dup_n(const char *s, size_t n) {
-  char *d = malloc(n + 1);
-  if (!d) return NULL;
-  if (n) memcpy(d, s, n);
-  d[n] = '\0';
-  return d;
-}
-
-static char *dup_s(const char *s) { return dup_n(s, strlen(s)); }
-
-/* A growable string; `oom` sticks once an allocation fails. */
-typedef struct {
-  char *s;
-  size_t n, cap;
-  int oom;
-} sbuf;
-
-static void sb_putn(sbuf *b, const char *s, size_t n) {
-  if (b->oom) return;
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->n + n + 1) cap *= 2;
-    char *g = realloc(b->s, cap);
-    if (!g) {
-      b->oom = 1;
-      return;
-    }
-    b->s = g;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->n, s, n);
-  b->n += n;
-  b->s[b->n] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n < 0) return;
-  sb_putn(b, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
 
 /* Shortest decimal text that reads back as exactly x, spelled so that YAML
  * 1.1 readers also see a float (1e-06 -> 1.0e-06). */
@@ -121,9 +71,6 @@ static void fmt_num(double x, char *out, size_t len) {
 
 /* ---- messages ------------------------------------------------------------- */
 
-typedef struct {
-  int line, col; /* 1-based; 0: no position */
-} pos_t;
 
 static const pos_t no_pos = {0, 0};
 
@@ -160,28 +107,6 @@ static int fail_oom(reader *r) {
 
 /* ---- JSON nodes ------------------------------------------------------------ */
 
-/* Start of a node: its token, or its first key or item (libfyaml marks
- * scalars only); `fallback` when there is none. */
-static pos_t node_pos(struct fy_node *n, pos_t fallback) {
-  void *it = NULL;
-  if (!n) return fallback;
-  switch (fy_node_get_type(n)) {
-  case FYNT_SCALAR: {
-    struct fy_token *t = fy_node_get_scalar_token(n);
-    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-    if (!m) return fallback;
-    pos_t p = {m->line + 1, m->column + 1};
-    return p;
-  }
-  case FYNT_MAPPING: {
-    struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
-    return pair ? node_pos(fy_node_pair_key(pair), fallback) : fallback;
-  }
-  case FYNT_SEQUENCE:
-    return node_pos(fy_node_sequence_iterate(n, &it), fallback);
-  }
-  return fallback;
-}
 
 /* Position of the key `key` of mapping n (for "missing"/"unknown" messages). */
 static pos_t key_pos(struct fy_node *map, const char *key, pos_t fallback) {
@@ -192,9 +117,9 @@ static pos_t key_pos(struct fy_node *map, const char *key, pos_t fallback) {
     struct fy_node *k = fy_node_pair_key(pair);
     const char *s = k ? fy_node_get_scalar(k, &len) : NULL;
     if (s && len == strlen(key) && memcmp(s, key, len) == 0)
-      return node_pos(k, fallback);
+      return vs_yaml_node_pos(k, fallback);
   }
-  return node_pos(map, fallback);
+  return vs_yaml_node_pos(map, fallback);
 }
 
 static struct fy_node *get(struct fy_node *map, const char *key) {
@@ -240,7 +165,7 @@ static int read_number(reader *r, struct fy_node *n, pos_t at,
       fy_node_get_style(n) == FYNS_PLAIN)
     s = fy_node_get_scalar(n, &len);
   if (!s || !is_number_text(s, len) || len >= sizeof buf)
-    return fail(r, VS_ESCHEMA, node_pos(n, at), "%s: expected a number", what);
+    return fail(r, VS_ESCHEMA, vs_yaml_node_pos(n, at), "%s: expected a number", what);
   memcpy(buf, s, len);
   buf[len] = '\0';
   /* strtod follows LC_NUMERIC: write the point the locale expects. */
@@ -251,7 +176,7 @@ static int read_number(reader *r, struct fy_node *n, pos_t at,
   }
   *x = strtod(buf, NULL);
   if (!isfinite(*x))
-    return fail(r, VS_ESCHEMA, node_pos(n, at), "%s = %s is not finite", what,
+    return fail(r, VS_ESCHEMA, vs_yaml_node_pos(n, at), "%s = %s is not finite", what,
                 buf);
   return VS_OK;
 }
@@ -261,7 +186,7 @@ static int read_nonneg(reader *r, struct fy_node *n, pos_t at, const char *what,
                        double *x) {
   int rc = read_number(r, n, at, what, x);
   if (!rc && *x < 0)
-    return fail(r, VS_ESCHEMA, node_pos(n, at), "%s must be >= 0", what);
+    return fail(r, VS_ESCHEMA, vs_yaml_node_pos(n, at), "%s must be >= 0", what);
   return rc;
 }
 
@@ -274,7 +199,7 @@ static int read_bool(reader *r, struct fy_node *n, pos_t at, const char *what,
                       : NULL;
   if (s && len == 4 && memcmp(s, "true", 4) == 0) *x = 1;
   else if (s && len == 5 && memcmp(s, "false", 5) == 0) *x = 0;
-  else return fail(r, VS_ESCHEMA, node_pos(n, at), "%s: expected true or false", what);
+  else return fail(r, VS_ESCHEMA, vs_yaml_node_pos(n, at), "%s: expected true or false", what);
   return VS_OK;
 }
 
@@ -286,9 +211,9 @@ static int read_string(reader *r, struct fy_node *n, pos_t at, const char *what,
                       ? fy_node_get_scalar(n, &len)
                       : NULL;
   if (!s || len == 0 || memchr(s, '\0', len))
-    return fail(r, VS_ESCHEMA, node_pos(n, at), "%s: expected a non-empty string",
+    return fail(r, VS_ESCHEMA, vs_yaml_node_pos(n, at), "%s: expected a non-empty string",
                 what);
-  *out = dup_n(s, len);
+  *out = vs_text_dup_n(s, len);
   return *out ? VS_OK : fail_oom(r);
 }
 
@@ -299,7 +224,7 @@ static int read_long(reader *r, struct fy_node *n, pos_t at, const char *what,
   int rc = read_number(r, n, at, what, &d);
   if (rc) return rc;
   if (d != floor(d) || fabs(d) > 1e15)
-    return fail(r, VS_ESCHEMA, node_pos(n, at), "%s: expected a whole number",
+    return fail(r, VS_ESCHEMA, vs_yaml_node_pos(n, at), "%s: expected a whole number",
                 what);
   *x = (long)d;
   return VS_OK;
@@ -322,7 +247,7 @@ static int read_numbers(reader *r, struct fy_node *n, pos_t at,
   }
   int count = fy_node_sequence_item_count(n);
   if (count <= 0)
-    return fail(r, VS_ESCHEMA, node_pos(n, at), "%s: empty list", what);
+    return fail(r, VS_ESCHEMA, vs_yaml_node_pos(n, at), "%s: empty list", what);
   *out = calloc((size_t)count, sizeof **out);
   if (!*out) return fail_oom(r);
   void *it = NULL;
@@ -330,7 +255,7 @@ static int read_numbers(reader *r, struct fy_node *n, pos_t at,
   char item_what[192];
   while ((item = fy_node_sequence_iterate(n, &it))) {
     snprintf(item_what, sizeof item_what, "%s[%zu]", what, *n_out);
-    int rc = read_number(r, item, node_pos(n, at), item_what, &(*out)[*n_out]);
+    int rc = read_number(r, item, vs_yaml_node_pos(n, at), item_what, &(*out)[*n_out]);
     if (rc) {
       free(*out);
       *out = NULL;
@@ -366,7 +291,7 @@ static int check_keys(reader *r, struct fy_node *n, const char *const *allowed,
         if (w < 0) break;
         used += (size_t)w;
       }
-      return fail(r, VS_ESCHEMA, node_pos(k, no_pos),
+      return fail(r, VS_ESCHEMA, vs_yaml_node_pos(k, no_pos),
                   "unknown parameter '%.*s' in %s (expected: %s)",
                   len < 64 ? (int)len : 64, s, block, expected);
     }
@@ -582,7 +507,7 @@ typedef struct {
   long cycles, pts;
   int steady_initial;
   double flow_scale; /* typical flow, model units */
-  sbuf notes;
+  vs_text_buf notes;
 } importer;
 
 static void importer_clear(importer *im) {
@@ -620,14 +545,14 @@ static int read_wave(importer *im, struct fy_node *values, const char *key,
   if (nv > 1 || (tn && is_seq(tn) && fy_node_sequence_item_count(tn) > 1)) {
     snprintf(what, sizeof what, "boundary condition '%s': t", bc_name);
     if (!tn) {
-      rc = fail(r, VS_ESCHEMA, node_pos(vn, at),
+      rc = fail(r, VS_ESCHEMA, vs_yaml_node_pos(vn, at),
                 "boundary condition '%s': '%s' is a list but 't' is missing",
                 bc_name, key);
       goto done;
     }
     if ((rc = read_numbers(r, tn, at, what, &t, &nt))) goto done;
     if (nt != nv) {
-      rc = fail(r, VS_ESCHEMA, node_pos(vn, at),
+      rc = fail(r, VS_ESCHEMA, vs_yaml_node_pos(vn, at),
                 "boundary condition '%s': '%s' has %zu values but 't' has %zu",
                 bc_name, key, nv, nt);
       goto done;
@@ -638,7 +563,7 @@ static int read_wave(importer *im, struct fy_node *values, const char *key,
   *mean = sum / (double)nv * scale;
   if (t) {
     /* A table sets the cardiac period, constant or not (svZeroDSolver). */
-    pos_t tp = node_pos(tn, at);
+    pos_t tp = vs_yaml_node_pos(tn, at);
     if (t[0] != 0.0) {
       rc = fail(r, VS_ESCHEMA, tp,
                 "boundary condition '%s': t must start at 0 (svZeroDSolver "
@@ -680,7 +605,7 @@ static const char *const bc_types_supported =
 static int read_bc(importer *im, struct fy_node *n, size_t index, sz_bc *bc) {
   reader *r = &im->r;
   char what[64];
-  pos_t at = node_pos(n, no_pos);
+  pos_t at = vs_yaml_node_pos(n, no_pos);
   snprintf(what, sizeof what, "boundary_conditions[%zu]", index);
   if (!is_map(n))
     return fail(r, VS_ESCHEMA, at, "%s: expected a mapping", what);
@@ -691,7 +616,7 @@ static int read_bc(importer *im, struct fy_node *n, size_t index, sz_bc *bc) {
   struct fy_node *tn = get(n, "bc_type");
   if ((rc = read_string(r, tn, at, "bc_type", &type))) return rc;
   struct fy_node *values = get(n, "bc_values");
-  pos_t tp = node_pos(tn, at);
+  pos_t tp = vs_yaml_node_pos(tn, at);
   if (strcmp(type, "FLOW") == 0) bc->kind = BC_FLOW;
   else if (strcmp(type, "PRESSURE") == 0) bc->kind = BC_PRESSURE;
   else if (strcmp(type, "RESISTANCE") == 0) bc->kind = BC_RESISTANCE;
@@ -708,7 +633,7 @@ static int read_bc(importer *im, struct fy_node *n, size_t index, sz_bc *bc) {
     return fail(r, VS_ESCHEMA, key_pos(n, "bc_values", at),
                 "boundary condition '%s': bc_values must be a mapping",
                 bc->name);
-  pos_t vp = node_pos(values, at);
+  pos_t vp = vs_yaml_node_pos(values, at);
   char block[160];
   snprintf(block, sizeof block, "boundary condition '%s'", bc->name);
   if (get(values, "fn"))
@@ -793,7 +718,7 @@ static int read_vessel(importer *im, struct fy_node *n, size_t index,
                        sz_vessel *v) {
   reader *r = &im->r;
   char what[160];
-  pos_t at = node_pos(n, no_pos);
+  pos_t at = vs_yaml_node_pos(n, no_pos);
   snprintf(what, sizeof what, "vessels[%zu]", index);
   if (!is_map(n)) return fail(r, VS_ESCHEMA, at, "%s: expected a mapping", what);
   v->pos = at;
@@ -805,7 +730,7 @@ static int read_vessel(importer *im, struct fy_node *n, size_t index,
   struct fy_node *tn = get(n, "zero_d_element_type");
   if ((rc = read_string(r, tn, at, "zero_d_element_type", &type))) return rc;
   if (strcmp(type, "BloodVessel") != 0) {
-    rc = fail(r, VS_ESCHEMA, node_pos(tn, at),
+    rc = fail(r, VS_ESCHEMA, vs_yaml_node_pos(tn, at),
               "vessel '%s': zero_d_element_type '%s' is not supported "
               "(supported: BloodVessel)", v->name, type);
     free(type);
@@ -836,7 +761,7 @@ static int read_vessel(importer *im, struct fy_node *n, size_t index,
   struct fy_node *bcs = get(n, "boundary_conditions");
   if (bcs) {
     if (!is_map(bcs))
-      return fail(r, VS_ESCHEMA, node_pos(bcs, at),
+      return fail(r, VS_ESCHEMA, vs_yaml_node_pos(bcs, at),
                   "vessel '%s': boundary_conditions must be a mapping", v->name);
     static const char *const ends[] = {"inlet", "outlet", NULL};
     snprintf(what, sizeof what, "the boundary_conditions of vessel '%s'",
@@ -849,13 +774,13 @@ static int read_vessel(importer *im, struct fy_node *n, size_t index,
       if ((rc = read_string(r, x, at, ends[e], &name))) return rc;
       int b = find_bc(im, name);
       if (b < 0)
-        rc = fail(r, VS_ENETWORK, node_pos(x, at),
+        rc = fail(r, VS_ENETWORK, vs_yaml_node_pos(x, at),
                   "vessel '%s': unknown boundary condition '%s' at its %s",
                   v->name, name, ends[e]);
       free(name);
       if (rc) return rc;
       if (im->bc[b].uses++)
-        return fail(r, VS_ENETWORK, node_pos(x, at),
+        return fail(r, VS_ENETWORK, vs_yaml_node_pos(x, at),
                     "boundary condition '%s' is attached to more than one "
                     "vessel end", im->bc[b].name);
       *(e == 0 ? &v->bc_in : &v->bc_out) = b;
@@ -892,12 +817,12 @@ static int read_ids(importer *im, struct fy_node *j, const char *jname,
                     const char *key, const id_entry *ids, int **out,
                     size_t *n_out) {
   reader *r = &im->r;
-  pos_t at = node_pos(j, no_pos);
+  pos_t at = vs_yaml_node_pos(j, no_pos);
   struct fy_node *list = get(j, key);
   *out = NULL;
   *n_out = 0;
   if (!is_seq(list) || fy_node_sequence_item_count(list) <= 0)
-    return fail(r, VS_ESCHEMA, list ? node_pos(list, at) : at,
+    return fail(r, VS_ESCHEMA, list ? vs_yaml_node_pos(list, at) : at,
                 "junction '%s': '%s' must be a non-empty list of vessel ids",
                 jname, key);
   int count = fy_node_sequence_item_count(list);
@@ -912,7 +837,7 @@ static int read_ids(importer *im, struct fy_node *j, const char *jname,
     int rc = read_long(r, item, at, what, &id);
     int vi = rc ? -1 : find_vessel(ids, im->nv, id);
     if (!rc && vi < 0)
-      rc = fail(r, VS_ENETWORK, node_pos(item, at),
+      rc = fail(r, VS_ENETWORK, vs_yaml_node_pos(item, at),
                 "junction '%s': no vessel with vessel_id %ld", jname, id);
     if (rc) {
       free(*out);
@@ -930,7 +855,7 @@ static int join_end(importer *im, struct fy_node *j, const char *jname,
   int *joined = outlet ? &v->joined_out : &v->joined_in;
   int bc = outlet ? v->bc_out : v->bc_in;
   if (*joined || bc >= 0)
-    return fail(&im->r, VS_ENETWORK, node_pos(j, no_pos),
+    return fail(&im->r, VS_ENETWORK, vs_yaml_node_pos(j, no_pos),
                 "junction '%s': the %s of vessel '%s' is already connected "
                 "(to %s)", jname, outlet ? "outlet" : "inlet", v->name,
                 bc >= 0 ? im->bc[bc].name : "another junction");
@@ -959,7 +884,7 @@ static int junction_list(importer *im, struct fy_node *values, pos_t at,
   if (n != count) {
     free(*out);
     *out = NULL;
-    return fail(r, VS_ESCHEMA, node_pos(x, at),
+    return fail(r, VS_ESCHEMA, vs_yaml_node_pos(x, at),
                 "junction '%s': '%s' has %zu values, expected %zu", jname, key,
                 n, count);
   }
@@ -967,7 +892,7 @@ static int junction_list(importer *im, struct fy_node *values, pos_t at,
     if ((*out)[i] < 0) {
       free(*out);
       *out = NULL;
-      return fail(r, VS_ESCHEMA, node_pos(x, at),
+      return fail(r, VS_ESCHEMA, vs_yaml_node_pos(x, at),
                   "junction '%s': %s[%zu] must be >= 0", jname, key, i);
     }
     (*out)[i] *= scale;
@@ -979,7 +904,7 @@ static int build_junction(importer *im, struct fy_node *j, size_t index,
                           const id_entry *ids) {
   reader *r = &im->r;
   graph *g = &im->g;
-  pos_t at = node_pos(j, no_pos);
+  pos_t at = vs_yaml_node_pos(j, no_pos);
   char *jname = NULL, *type = NULL, block[192];
   int *in = NULL, *out = NULL;
   size_t nin = 0, nout = 0;
@@ -1001,7 +926,7 @@ static int build_junction(importer *im, struct fy_node *j, size_t index,
   if (strcmp(type, "NORMAL_JUNCTION") && strcmp(type, "internal_junction") &&
       strcmp(type, "resistive_junction") &&
       strcmp(type, "BloodVesselJunction")) {
-    rc = fail(r, VS_ESCHEMA, node_pos(tn, at),
+    rc = fail(r, VS_ESCHEMA, vs_yaml_node_pos(tn, at),
               "junction '%s': junction_type '%s' is not supported (supported: "
               "NORMAL_JUNCTION, internal_junction, BloodVesselJunction, "
               "resistive_junction)", jname, type);
@@ -1023,7 +948,7 @@ static int build_junction(importer *im, struct fy_node *j, size_t index,
     rc = join_end(im, j, jname, &im->v[out[i]], 0);
   if (rc) goto done;
   struct fy_node *values = get(j, "junction_values");
-  pos_t vp = values ? node_pos(values, at) : at;
+  pos_t vp = values ? vs_yaml_node_pos(values, at) : at;
   snprintf(block, sizeof block, "junction '%s'", jname);
   int centre = new_node(g, NK_MASSLESS, jname, RANK_JUNCTION);
   if (centre < 0) {
@@ -1275,7 +1200,7 @@ static void give_junction_compliance(importer *im) {
     n->kind = NK_COMP;
     n->c = g_res > 0 ? tau * g_res : tau * tau * inv_l;
     n->junction = 1;
-    sb_printf(&im->notes,
+    vs_text_printf(&im->notes,
               "junction node '%s' (%zu branches) is a compartment of "
               "compliance %.6g mL/mmHg (time constant %.3g s): svZeroDSolver's "
               "massless node, approximated\n",
@@ -1382,7 +1307,7 @@ static int steady_setup(importer *im, steady_problem *sp) {
     else sp->group[rb] = ra;
     if (g->n[ra].kind == NK_PRESSURE && g->n[rb].kind == NK_PRESSURE &&
         g->n[ra].p_mean != g->n[rb].p_mean) {
-      sb_printf(&im->notes, "steady initial state skipped: pressure "
+      vs_text_printf(&im->notes, "steady initial state skipped: pressure "
                 "boundaries '%s' and '%s' are joined by an inductor only\n",
                 g->n[ra].name, g->n[rb].name);
       return 0;
@@ -1428,7 +1353,7 @@ static int steady_setup(importer *im, steady_problem *sp) {
     free(seen);
     free(queue);
     if (!ok) {
-      sb_puts(&im->notes, "steady initial state skipped: part of the network "
+      vs_text_puts(&im->notes, "steady initial state skipped: part of the network "
               "has no pressure reference (flow boundaries only); it starts "
               "from zero pressure\n");
       return 0;
@@ -1571,7 +1496,7 @@ static int steady_state(importer *im) {
     }
   }
   if (rc != 1) {
-    sb_puts(&im->notes, "steady initial state skipped: Newton did not "
+    vs_text_puts(&im->notes, "steady initial state skipped: Newton did not "
             "converge; the run starts from zero pressure\n");
     rc = 0;
     goto done;
@@ -1683,7 +1608,7 @@ static int build_network(importer *im, vs_network **out, double rho,
     if (b->dead) continue;
     const gnode *na = &g->n[b->a], *nb = &g->n[b->b];
     if (na->kind == NK_PRESSURE && nb->kind == NK_PRESSURE) {
-      sb_printf(&im->notes, "the elements between pressure boundaries '%s' "
+      vs_text_printf(&im->notes, "the elements between pressure boundaries '%s' "
                 "and '%s' do not affect any compartment and are left out\n",
                 na->name, nb->name);
       continue;
@@ -1720,7 +1645,7 @@ static int build_network(importer *im, vs_network **out, double rho,
     const gsource *src = &g->s[s];
     const gnode *n = &g->n[src->node];
     if (n->kind == NK_PRESSURE) {
-      sb_printf(&im->notes, "flow boundary '%s' feeds pressure boundary '%s' "
+      vs_text_printf(&im->notes, "flow boundary '%s' feeds pressure boundary '%s' "
                 "directly and is left out\n", src->name, n->name);
       continue;
     }
@@ -1786,21 +1711,17 @@ int vs_svzerod_is_json_path(const char *path) {
          tolower((unsigned char)e[4]) == 'n';
 }
 
-static void diag_quiet(struct fy_diag *diag, void *user, const char *buf,
-                       size_t len) {
-  (void)diag, (void)user, (void)buf, (void)len;
-}
 
 /* The file's "description": a string, or a mapping of strings and lists of
  * strings (svZeroDSolver's test cases), flattened to one paragraph. */
-static void describe(sbuf *b, struct fy_node *n, int depth) {
+static void describe(vs_text_buf *b, struct fy_node *n, int depth) {
   size_t len = 0;
   if (!n || depth > 4) return;
   if (fy_node_get_type(n) == FYNT_SCALAR) {
     const char *s = fy_node_get_scalar(n, &len);
     if (!s || !len) return;
-    if (b->n && b->s[b->n - 1] != ' ') sb_puts(b, " ");
-    sb_putn(b, s, len);
+    if (b->n && b->s[b->n - 1] != ' ') vs_text_puts(b, " ");
+    vs_text_putn(b, s, len);
     return;
   }
   void *it = NULL;
@@ -1812,7 +1733,7 @@ static void describe(sbuf *b, struct fy_node *n, int depth) {
   struct fy_node_pair *pair;
   while ((pair = fy_node_mapping_iterate(n, &it))) {
     describe(b, fy_node_pair_key(pair), depth + 1);
-    sb_puts(b, ":");
+    vs_text_puts(b, ":");
     describe(b, fy_node_pair_value(pair), depth + 1);
   }
 }
@@ -1828,19 +1749,19 @@ static int read_simulation(importer *im, struct fy_node *root) {
   struct fy_node *sim = get(root, "simulation_parameters");
   pos_t at = {1, 1};
   if (!is_map(sim))
-    return fail(r, VS_ESCHEMA, sim ? node_pos(sim, at) : at,
+    return fail(r, VS_ESCHEMA, sim ? vs_yaml_node_pos(sim, at) : at,
                 "simulation_parameters: missing or not a mapping");
-  pos_t sp = node_pos(sim, at);
+  pos_t sp = vs_yaml_node_pos(sim, at);
   int flag = 0, rc = 0;
   struct fy_node *x;
   if ((x = get(sim, "coupled_simulation")) &&
       !(rc = read_bool(r, x, sp, "coupled_simulation", &flag)) && flag)
-    return fail(r, VS_ESCHEMA, node_pos(x, sp),
+    return fail(r, VS_ESCHEMA, vs_yaml_node_pos(x, sp),
                 "simulation_parameters: coupled_simulation is not supported");
   if (x && rc) return rc;
   if ((x = get(sim, "use_cycle_to_cycle_error")) &&
       !(rc = read_bool(r, x, sp, "use_cycle_to_cycle_error", &flag)) && flag)
-    return fail(r, VS_ESCHEMA, node_pos(x, sp),
+    return fail(r, VS_ESCHEMA, vs_yaml_node_pos(x, sp),
                 "simulation_parameters: use_cycle_to_cycle_error is not "
                 "supported (give number_of_cardiac_cycles)");
   if (x && rc) return rc;
@@ -1851,7 +1772,7 @@ static int read_simulation(importer *im, struct fy_node *root) {
   if ((rc = read_long(r, x, sp, "number_of_cardiac_cycles", &im->cycles)))
     return rc;
   if (im->cycles < 1 || im->cycles > 1000000)
-    return fail(r, VS_ESCHEMA, node_pos(x, sp),
+    return fail(r, VS_ESCHEMA, vs_yaml_node_pos(x, sp),
                 "number_of_cardiac_cycles must be 1 to 1000000");
   x = get(sim, "number_of_time_pts_per_cardiac_cycle");
   if (!x)
@@ -1861,7 +1782,7 @@ static int read_simulation(importer *im, struct fy_node *root) {
                       &im->pts)))
     return rc;
   if (im->pts < 2 || im->pts > 10000000)
-    return fail(r, VS_ESCHEMA, node_pos(x, sp),
+    return fail(r, VS_ESCHEMA, vs_yaml_node_pos(x, sp),
                 "number_of_time_pts_per_cardiac_cycle must be 2 to 10000000");
   im->steady_initial = 1;
   if ((x = get(sim, "steady_initial")) &&
@@ -1873,7 +1794,7 @@ static int read_simulation(importer *im, struct fy_node *root) {
     if ((rc = read_number(r, x, sp, "cardiac_period", &period))) return rc;
     if (period > 0 && im->period > 0 &&
         fabs(period - im->period) > 1e-12 * period)
-      return fail(r, VS_ESCHEMA, node_pos(x, sp),
+      return fail(r, VS_ESCHEMA, vs_yaml_node_pos(x, sp),
                   "cardiac_period %g s differs from the boundary tables' "
                   "period %g s", period, im->period);
   }
@@ -1884,7 +1805,7 @@ static int read_simulation(importer *im, struct fy_node *root) {
       "output_derivative", "output_all_cycles", NULL};
   for (size_t i = 0; ignored[i]; ++i)
     if (get(sim, ignored[i]))
-      sb_printf(&im->notes, "simulation_parameters.%s is svZeroDSolver's own "
+      vs_text_printf(&im->notes, "simulation_parameters.%s is svZeroDSolver's own "
                 "setting and is not used (CVODE controls the error; every "
                 "sample is written)\n", ignored[i]);
   return VS_OK;
@@ -1897,7 +1818,7 @@ static int import_document(importer *im, struct fy_node *root,
   pos_t at = {1, 1};
   int rc;
   if (!is_map(root))
-    return fail(r, VS_ESCHEMA, node_pos(root, at),
+    return fail(r, VS_ESCHEMA, vs_yaml_node_pos(root, at),
                 "expected a JSON object with simulation_parameters, vessels, "
                 "junctions and boundary_conditions");
   for (size_t i = 0; unsupported_sections[i]; ++i)
@@ -1910,7 +1831,7 @@ static int import_document(importer *im, struct fy_node *root,
   /* Boundary conditions first: vessels refer to them by name. */
   struct fy_node *bcs = get(root, "boundary_conditions");
   if (!is_seq(bcs))
-    return fail(r, VS_ESCHEMA, bcs ? node_pos(bcs, at) : at,
+    return fail(r, VS_ESCHEMA, bcs ? vs_yaml_node_pos(bcs, at) : at,
                 "boundary_conditions: missing or not a list");
   int nbc = fy_node_sequence_item_count(bcs);
   im->bc = calloc((size_t)nbc + 1, sizeof *im->bc);
@@ -1930,7 +1851,7 @@ static int import_document(importer *im, struct fy_node *root,
 
   struct fy_node *vessels = get(root, "vessels");
   if (!is_seq(vessels) || fy_node_sequence_item_count(vessels) <= 0)
-    return fail(r, VS_ESCHEMA, vessels ? node_pos(vessels, at) : at,
+    return fail(r, VS_ESCHEMA, vessels ? vs_yaml_node_pos(vessels, at) : at,
                 "vessels: missing or not a non-empty list");
   int nv = fy_node_sequence_item_count(vessels);
   im->v = calloc((size_t)nv + 1, sizeof *im->v);
@@ -1969,7 +1890,7 @@ static int import_document(importer *im, struct fy_node *root,
   struct fy_node *junctions = get(root, "junctions");
   if (!rc && junctions) {
     if (!is_seq(junctions)) {
-      rc = fail(r, VS_ESCHEMA, node_pos(junctions, at),
+      rc = fail(r, VS_ESCHEMA, vs_yaml_node_pos(junctions, at),
                 "junctions: expected a list");
     } else {
       it = NULL;
@@ -1993,7 +1914,7 @@ static int import_document(importer *im, struct fy_node *root,
   }
   for (size_t i = 0; !rc && i < im->nbc; ++i)
     if (!im->bc[i].uses)
-      sb_printf(&im->notes, "boundary condition '%s' is attached to no vessel "
+      vs_text_printf(&im->notes, "boundary condition '%s' is attached to no vessel "
                 "and has no effect\n", im->bc[i].name);
   if (rc) return rc;
 
@@ -2026,14 +1947,14 @@ static int import_document(importer *im, struct fy_node *root,
                  vs_network_compartment(m->network, i)->wall.compliance_ml_mmhg);
   m->solver.atol_volume_ml = fmax(ATOL_VOLUME_MIN_ML, ATOL_PRESSURE_MMHG * c_min);
 
-  sbuf d = {0};
-  sb_printf(&d, "Imported from the svZeroDSolver model %s (%s units): %zu "
+  vs_text_buf d = {0};
+  vs_text_printf(&d, "Imported from the svZeroDSolver model %s (%s units): %zu "
             "vessels, %zu boundary conditions, %ld cycles of %g s.",
             r->file, im->opt.units == VS_SVZEROD_UNITS_CGS ? "CGS" : "mmHg",
             im->nv, im->nbc, im->cycles, im->period);
   struct fy_node *desc = get(root, "description");
   if (desc) {
-    sb_puts(&d, " ");
+    vs_text_puts(&d, " ");
     describe(&d, desc, 0);
   }
   if (d.oom) {
@@ -2045,14 +1966,6 @@ static int import_document(importer *im, struct fy_node *root,
 }
 
 /* "models/chain.json" -> "chain". */
-static char *file_stem(const char *path) {
-  const char *base = path;
-  for (const char *p = path; *p; ++p)
-    if (*p == '/' || *p == '\\') base = p + 1;
-  const char *dot = strrchr(base, '.');
-  size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-  return n ? dup_n(base, n) : dup_s("svzerod");
-}
 
 int vs_svzerod_load_string(const char *text, size_t len,
                            const char *display_name,
@@ -2080,9 +1993,9 @@ int vs_svzerod_load_string(const char *text, size_t len,
 
   m = calloc(1, sizeof *m);
   if (m) {
-    m->path = dup_s(im.r.file);
-    m->text = dup_n(text ? text : "", len);
-    m->name = m->path ? file_stem(m->path) : NULL;
+    m->path = vs_text_dup(im.r.file);
+    m->text = vs_text_dup_n(text ? text : "", len);
+    m->name = m->path ? vs_text_file_stem(m->path, "svzerod") : NULL;
   }
   if (!m || !m->path || !m->text || !m->name) {
     rc = fail_oom(&im.r);
@@ -2096,7 +2009,7 @@ int vs_svzerod_load_string(const char *text, size_t len,
   struct fy_diag_cfg dcfg;
   fy_diag_cfg_default(&dcfg);
   dcfg.fp = NULL;
-  dcfg.output_fn = diag_quiet;
+  dcfg.output_fn = vs_yaml_diag_quiet;
   dcfg.colorize = false;
   diag = fy_diag_create(&dcfg);
   if (!diag) {
@@ -2121,7 +2034,7 @@ int vs_svzerod_load_string(const char *text, size_t len,
     rc = fail_oom(&im.r);
     goto done;
   }
-  m->notes = im.notes.s ? im.notes.s : dup_s("");
+  m->notes = im.notes.s ? im.notes.s : vs_text_dup("");
   im.notes.s = NULL;
   if (!m->notes) rc = fail_oom(&im.r);
 done:
@@ -2136,115 +2049,66 @@ done:
 int vs_svzerod_load_file(const char *path, const vs_svzerod_options *opt,
                          vs_svzerod_model **m, char *msg, size_t msglen) {
   reader r = {path ? path : "<null>", msg, msglen};
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  int rc;
+  char *text = NULL, why[256];
+  size_t n = 0;
   if (msg && msglen) msg[0] = '\0';
   if (m) *m = NULL;
   if (!path || !m) return fail(&r, VS_EINVAL, no_pos, "no model file given");
-  errno = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    int e = errno;
-    return fail(&r, VS_EIO, no_pos, "cannot open: %s",
-                e ? strerror(e) : "unknown error");
-  }
-  for (;;) {
-    if (n == cap) {
-      if (cap >= MAX_JSON_BYTES) {
-        rc = fail(&r, VS_EIO, no_pos, "too large for a model (over %d MiB)",
-                  MAX_JSON_BYTES >> 20);
-        goto done;
-      }
-      cap = cap ? 2 * cap : 65536;
-      char *g = realloc(buf, cap);
-      if (!g) {
-        rc = fail_oom(&r);
-        goto done;
-      }
-      buf = g;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0) break;
-  }
-  if (ferror(f)) {
-    rc = fail(&r, VS_EIO, no_pos, "cannot read");
-    goto done;
-  }
-  rc = vs_svzerod_load_string(buf, n, path, opt, m, msg, msglen);
-done:
-  fclose(f);
-  free(buf);
+  int rc = vs_text_read_file(path, MAX_JSON_BYTES, &text, &n, why, sizeof why);
+  if (rc == VS_ENOMEM) return fail_oom(&r);
+  if (rc) return fail(&r, rc, no_pos, "%s", why);
+  rc = vs_svzerod_load_string(text, n, path, opt, m, msg, msglen);
+  free(text);
   return rc;
 }
 
 /* ---- the equivalent case file ------------------------------------------------ */
 
-/* A double-quoted YAML string. */
-static void emit_string(sbuf *b, const char *s) {
-  sb_putn(b, "\"", 1);
-  for (; *s; ++s) {
-    unsigned char c = (unsigned char)*s;
-    switch (c) {
-    case '"': sb_puts(b, "\\\""); break;
-    case '\\': sb_puts(b, "\\\\"); break;
-    case '\n': sb_puts(b, "\\n"); break;
-    case '\t': sb_puts(b, "\\t"); break;
-    case '\r': sb_puts(b, "\\r"); break;
-    default:
-      if (c < 0x20 || c == 0x7f) sb_printf(b, "\\x%02x", c);
-      else sb_putn(b, (const char *)&c, 1);
-    }
-  }
-  sb_putn(b, "\"", 1);
-}
-
-static void emit_num(sbuf *b, double x) {
+static void emit_num(vs_text_buf *b, double x) {
   char t[64];
   fmt_num(x, t, sizeof t);
-  sb_puts(b, t);
+  vs_text_puts(b, t);
 }
 
 /* A length in mm whose value / 10 (the case reader's conversion) is
  * exactly d_cm. */
-static void emit_mm(sbuf *b, double d_cm) {
+static void emit_mm(vs_text_buf *b, double d_cm) {
   double mm = d_cm * 10.0;
   for (int k = 0; k < 8 && mm / 10.0 != d_cm; ++k)
     mm = nextafter(mm, mm / 10.0 < d_cm ? INFINITY : -INFINITY);
   emit_num(b, mm);
 }
 
-static void emit_waveform(sbuf *b, const vs_waveform *w) {
+static void emit_waveform(vs_text_buf *b, const vs_waveform *w) {
   if (w->kind == VS_WAVE_CONSTANT) {
     emit_num(b, w->value);
     return;
   }
   if (w->kind == VS_WAVE_SINE) {
-    sb_puts(b, "{type: sine, mean: ");
+    vs_text_puts(b, "{type: sine, mean: ");
     emit_num(b, w->value);
-    sb_puts(b, ", amplitude: ");
+    vs_text_puts(b, ", amplitude: ");
     emit_num(b, w->amplitude);
-    sb_puts(b, ", period_s: ");
+    vs_text_puts(b, ", period_s: ");
     emit_num(b, w->period_s);
-    sb_puts(b, ", phase_s: ");
+    vs_text_puts(b, ", phase_s: ");
     emit_num(b, w->phase_s);
-    sb_puts(b, "}");
+    vs_text_puts(b, "}");
     return;
   }
-  sb_puts(b, "{type: table, periodic: ");
-  sb_puts(b, w->periodic ? "true" : "false");
-  sb_puts(b, ",\n      times_s: [");
+  vs_text_puts(b, "{type: table, periodic: ");
+  vs_text_puts(b, w->periodic ? "true" : "false");
+  vs_text_puts(b, ",\n      times_s: [");
   for (size_t k = 0; k < w->n; ++k) {
-    if (k) sb_puts(b, k % 8 ? ", " : ",\n        ");
+    if (k) vs_text_puts(b, k % 8 ? ", " : ",\n        ");
     emit_num(b, w->t[k]);
   }
-  sb_puts(b, "],\n      values: [");
+  vs_text_puts(b, "],\n      values: [");
   for (size_t k = 0; k < w->n; ++k) {
-    if (k) sb_puts(b, k % 8 ? ", " : ",\n        ");
+    if (k) vs_text_puts(b, k % 8 ? ", " : ",\n        ");
     emit_num(b, w->v[k]);
   }
-  sb_puts(b, "]}");
+  vs_text_puts(b, "]}");
 }
 
 static const char *linsol_name(vs_linsol_kind k) {
@@ -2260,50 +2124,50 @@ int vs_svzerod_emit_yaml(const vs_svzerod_model *m, char **yaml, char *msg,
   *yaml = NULL;
   const vs_network *net = m->network;
   const vs_solver_options *o = &m->solver;
-  sbuf b = {0};
-  sb_puts(&b, "# venosim case imported from the svZeroDSolver model ");
-  sb_puts(&b, m->path);
-  sb_puts(&b, "\n# (venosim import-svzerod). Units are venosim's: mmHg, mL, "
+  vs_text_buf b = {0};
+  vs_text_puts(&b, "# venosim case imported from the svZeroDSolver model ");
+  vs_text_puts(&b, m->path);
+  vs_text_puts(&b, "\n# (venosim import-svzerod). Units are venosim's: mmHg, mL, "
           "s. Compartments are\n# the vessels' capacitors; links join them "
           "with the summed R, L and stenosis\n# loss of the elements in "
           "series.\n");
   if (m->notes && m->notes[0]) {
-    sb_puts(&b, "# Notes:\n");
+    vs_text_puts(&b, "# Notes:\n");
     for (const char *p = m->notes; *p;) {
       size_t n = strcspn(p, "\n");
-      sb_puts(&b, "#   ");
-      sb_putn(&b, p, n);
-      sb_puts(&b, "\n");
+      vs_text_puts(&b, "#   ");
+      vs_text_putn(&b, p, n);
+      vs_text_puts(&b, "\n");
       p += n + (p[n] == '\n');
     }
   }
-  sb_puts(&b, "name: ");
-  emit_string(&b, m->name);
-  sb_puts(&b, "\ndescription: ");
-  emit_string(&b, m->description);
-  sb_puts(&b, "\nblood: {density_g_cm3: ");
+  vs_text_puts(&b, "name: ");
+  vs_text_put_quoted(&b, m->name);
+  vs_text_puts(&b, "\ndescription: ");
+  vs_text_put_quoted(&b, m->description);
+  vs_text_puts(&b, "\nblood: {density_g_cm3: ");
   emit_num(&b, m->density_g_cm3);
-  sb_puts(&b, ", viscosity_mpa_s: ");
+  vs_text_puts(&b, ", viscosity_mpa_s: ");
   emit_num(&b, m->viscosity_mpa_s);
-  sb_puts(&b, "}\nposture: {tilt_deg: 0}\nsolver:\n  t_end_s: ");
+  vs_text_puts(&b, "}\nposture: {tilt_deg: 0}\nsolver:\n  t_end_s: ");
   emit_num(&b, o->t_end_s);
-  sb_puts(&b, "\n  output_dt_s: ");
+  vs_text_puts(&b, "\n  output_dt_s: ");
   emit_num(&b, o->output_dt_s);
-  sb_puts(&b, "\n  rtol: ");
+  vs_text_puts(&b, "\n  rtol: ");
   emit_num(&b, o->rtol);
-  sb_puts(&b, "\n  atol_volume_ml: ");
+  vs_text_puts(&b, "\n  atol_volume_ml: ");
   emit_num(&b, o->atol_volume_ml);
-  sb_puts(&b, "\n  atol_flow_ml_s: ");
+  vs_text_puts(&b, "\n  atol_flow_ml_s: ");
   emit_num(&b, o->atol_flow_ml_s);
-  sb_puts(&b, "\n  max_step_s: ");
+  vs_text_puts(&b, "\n  max_step_s: ");
   emit_num(&b, o->max_step_s);
-  sb_puts(&b, "\n  initial_step_s: ");
+  vs_text_puts(&b, "\n  initial_step_s: ");
   emit_num(&b, o->initial_step_s);
-  sb_printf(&b, "\n  max_order: %d\n  max_steps: %ld\n  linear_solver: %s\n"
+  vs_text_printf(&b, "\n  max_order: %d\n  max_steps: %ld\n  linear_solver: %s\n"
             "  dense_max_states: %ld\n", o->max_order, o->max_steps,
             linsol_name(o->linear_solver), o->dense_max_states);
 
-  sb_puts(&b, "compartments:\n");
+  vs_text_puts(&b, "compartments:\n");
   for (size_t i = 0; i < vs_network_compartment_count(net); ++i) {
     const vs_compartment_spec *c = vs_network_compartment(net, i);
     if (c->wall.kind != VS_WALL_LINEAR || c->p_ext.kind != VS_WAVE_CONSTANT ||
@@ -2312,41 +2176,41 @@ int vs_svzerod_emit_yaml(const vs_svzerod_model *m, char **yaml, char *msg,
       return fail(&r, VS_EINVAL, no_pos, "compartment '%s' is not one the "
                   "importer makes", c->name);
     }
-    sb_puts(&b, "  - name: ");
-    emit_string(&b, c->name);
-    sb_puts(&b, "\n    p_init_mmhg: ");
+    vs_text_puts(&b, "  - name: ");
+    vs_text_put_quoted(&b, c->name);
+    vs_text_puts(&b, "\n    p_init_mmhg: ");
     emit_num(&b, c->p_init_mmhg);
-    sb_puts(&b, "\n    wall: {type: linear, compliance_ml_mmhg: ");
+    vs_text_puts(&b, "\n    wall: {type: linear, compliance_ml_mmhg: ");
     emit_num(&b, c->wall.compliance_ml_mmhg);
-    sb_puts(&b, ", v0_ml: ");
+    vs_text_puts(&b, ", v0_ml: ");
     emit_num(&b, c->wall.v0_ml);
-    sb_puts(&b, "}\n");
+    vs_text_puts(&b, "}\n");
   }
   size_t np = vs_network_pressure_node_count(net);
   size_t ns = vs_network_flow_source_count(net);
-  sb_puts(&b, np + ns ? "boundaries:\n" : "boundaries: []\n");
+  vs_text_puts(&b, np + ns ? "boundaries:\n" : "boundaries: []\n");
   for (size_t i = 0; i < np; ++i) {
     const vs_pressure_node_spec *p = vs_network_pressure_node(net, i);
-    sb_puts(&b, "  - name: ");
-    emit_string(&b, p->name);
-    sb_puts(&b, "\n    type: pressure\n    height_cm: ");
+    vs_text_puts(&b, "  - name: ");
+    vs_text_put_quoted(&b, p->name);
+    vs_text_puts(&b, "\n    type: pressure\n    height_cm: ");
     emit_num(&b, p->height_cm);
-    sb_puts(&b, "\n    pressure_mmhg: ");
+    vs_text_puts(&b, "\n    pressure_mmhg: ");
     emit_waveform(&b, &p->pressure);
-    sb_puts(&b, "\n");
+    vs_text_puts(&b, "\n");
   }
   for (size_t i = 0; i < ns; ++i) {
     const vs_flow_source_spec *f = vs_network_flow_source(net, i);
-    sb_puts(&b, "  - name: ");
-    emit_string(&b, f->name);
-    sb_puts(&b, "\n    type: flow\n    compartment: ");
-    emit_string(&b, f->compartment);
-    sb_puts(&b, "\n    flow_ml_s: ");
+    vs_text_puts(&b, "  - name: ");
+    vs_text_put_quoted(&b, f->name);
+    vs_text_puts(&b, "\n    type: flow\n    compartment: ");
+    vs_text_put_quoted(&b, f->compartment);
+    vs_text_puts(&b, "\n    flow_ml_s: ");
     emit_waveform(&b, &f->flow);
-    sb_puts(&b, "\n");
+    vs_text_puts(&b, "\n");
   }
   size_t nl = vs_network_link_count(net);
-  sb_puts(&b, nl ? "links:\n" : "links: []\n");
+  vs_text_puts(&b, nl ? "links:\n" : "links: []\n");
   for (size_t i = 0; i < nl; ++i) {
     const vs_link_spec *l = vs_network_link(net, i);
     if (l->poiseuille || l->geometric_inertance || l->collapsible ||
@@ -2355,34 +2219,34 @@ int vs_svzerod_emit_yaml(const vs_svzerod_model *m, char **yaml, char *msg,
       return fail(&r, VS_EINVAL, no_pos, "link '%s' is not one the importer "
                   "makes", l->name);
     }
-    sb_puts(&b, "  - name: ");
-    emit_string(&b, l->name);
-    sb_puts(&b, "\n    from: ");
-    emit_string(&b, l->from);
-    sb_puts(&b, "\n    to: ");
-    emit_string(&b, l->to);
-    sb_puts(&b, "\n    resistance_mmhg_s_ml: ");
+    vs_text_puts(&b, "  - name: ");
+    vs_text_put_quoted(&b, l->name);
+    vs_text_puts(&b, "\n    from: ");
+    vs_text_put_quoted(&b, l->from);
+    vs_text_puts(&b, "\n    to: ");
+    vs_text_put_quoted(&b, l->to);
+    vs_text_puts(&b, "\n    resistance_mmhg_s_ml: ");
     emit_num(&b, l->resistance_mmhg_s_ml);
-    sb_puts(&b, "\n    inertance_mmhg_s2_ml: ");
+    vs_text_puts(&b, "\n    inertance_mmhg_s2_ml: ");
     emit_num(&b, l->inertance_mmhg_s2_ml);
-    sb_puts(&b, "\n");
+    vs_text_puts(&b, "\n");
     if (l->has_stenosis) {
       const vs_stenosis *s = &l->stenosis;
-      sb_puts(&b, "    diameter_mm: ");
+      vs_text_puts(&b, "    diameter_mm: ");
       emit_mm(&b, l->diameter_cm);
-      sb_puts(&b, "\n    stenosis: {area_ratio: ");
+      vs_text_puts(&b, "\n    stenosis: {area_ratio: ");
       emit_num(&b, s->area_ratio);
-      sb_puts(&b, ", length_cm: ");
+      vs_text_puts(&b, ", length_cm: ");
       emit_num(&b, s->length_cm);
-      sb_puts(&b, ", kt: ");
+      vs_text_puts(&b, ", kt: ");
       emit_num(&b, s->kt);
-      sb_puts(&b, ", ku: ");
+      vs_text_puts(&b, ", ku: ");
       emit_num(&b, s->ku);
-      sb_puts(&b, ", la_ls: ");
+      vs_text_puts(&b, ", la_ls: ");
       emit_num(&b, s->la_ls);
-      sb_puts(&b, ", la_ds: ");
+      vs_text_puts(&b, ", la_ds: ");
       emit_num(&b, s->la_ds);
-      sb_puts(&b, "}\n");
+      vs_text_puts(&b, "}\n");
     }
   }
   if (b.oom) {

@@ -9,6 +9,7 @@
  * document (the reader's edit hook, case_schema.h), so every run passes the
  * same checks as a hand-written case. Nothing per run is kept: the plan is
  * the inputs, their value lists and the Latin hypercube sample. */
+#include "text.h"
 #include "venosim/sweep.h"
 
 #include <locale.h>
@@ -106,15 +107,6 @@ static int fail(const ctx *x, int status, int line, int col, const char *fmt,
   return status;
 }
 
-static char *dup_n(const char *s, size_t n) {
-  char *d = malloc(n + 1);
-  if (!d) return NULL;
-  memcpy(d, s, n);
-  d[n] = '\0';
-  return d;
-}
-
-static char *dup_s(const char *s) { return s ? dup_n(s, strlen(s)) : NULL; }
 
 /* ---- YAML helpers ---------------------------------------------------------- */
 
@@ -245,7 +237,7 @@ static int parse_path(const char *path, tokens *ts, char *why, size_t len) {
       }
       token *t = &ts->t[ts->n++];
       t->kind = TOK_KEY;
-      if (!(t->text = dup_n(p, n))) return VS_ENOMEM;
+      if (!(t->text = vs_text_dup_n(p, n))) return VS_ENOMEM;
       p += n;
       expect_key = 0;
     } else if (*p == '.') {
@@ -260,7 +252,7 @@ static int parse_path(const char *path, tokens *ts, char *why, size_t len) {
       }
       size_t n = (size_t)(close - p - 1);
       token *t = &ts->t[ts->n++];
-      if (!(t->text = dup_n(p + 1, n))) return VS_ENOMEM;
+      if (!(t->text = vs_text_dup_n(p + 1, n))) return VS_ENOMEM;
       size_t digits = strspn(t->text, "0123456789");
       if (n == 1 && t->text[0] == '*') {
         t->kind = TOK_STAR;
@@ -317,7 +309,7 @@ static int add_target(resolver *rs) {
   rs->n_targets++;
   for (size_t i = 0; i < rs->depth; ++i) {
     t->steps[i] = rs->stack[i];
-    if (rs->stack[i].key && !(t->steps[i].key = dup_s(rs->stack[i].key)))
+    if (rs->stack[i].key && !(t->steps[i].key = vs_text_dup(rs->stack[i].key)))
       return VS_ENOMEM;
     t->n_steps = i + 1;
   }
@@ -594,7 +586,7 @@ static int load_input(vs_sweep *s, const ctx *x, struct fy_node *entry,
   int rc = VS_OK;
   struct fy_node *inode = lookup(entry, "input");
   in->block = block;
-  in->path = dup_s(scalar_of(entry, "input", text, sizeof text));
+  in->path = vs_text_dup(scalar_of(entry, "input", text, sizeof text));
   node_pos(inode, &in->line, &in->col);
   if (!in->path) return VS_ENOMEM;
 
@@ -630,7 +622,7 @@ static int load_input(vs_sweep *s, const ctx *x, struct fy_node *entry,
   const char *unit = rs.leaf->unit && rs.leaf->unit[0] ? rs.leaf->unit
                      : rs.range && rs.range->unit      ? rs.range->unit
                                                        : "";
-  if (!(in->unit = dup_s(unit[0] ? unit : "1"))) {
+  if (!(in->unit = vs_text_dup(unit[0] ? unit : "1"))) {
     rc = VS_ENOMEM;
     goto done;
   }
@@ -665,7 +657,7 @@ static int load_input(vs_sweep *s, const ctx *x, struct fy_node *entry,
   int cline = in->line, ccol = in->col;
   if (cnode) {
     node_pos(cnode, &cline, &ccol);
-    in->column = dup_s(scalar_of(entry, "column", text, sizeof text));
+    in->column = vs_text_dup(scalar_of(entry, "column", text, sizeof text));
     if (in->column && (strchr(in->column, '/') || !strcmp(in->column, "."))) {
       rc = fail(x, VS_ESCHEMA, cline, ccol,
                 "column '%s': a column name cannot contain '/' or be '.'",
@@ -673,7 +665,7 @@ static int load_input(vs_sweep *s, const ctx *x, struct fy_node *entry,
       goto done;
     }
   } else {
-    in->column = dup_s(in->path);
+    in->column = vs_text_dup(in->path);
     for (char *c = in->column; c && *c; ++c)
       if (*c == '/') *c = '_';
   }
@@ -980,7 +972,7 @@ int vs_sweep_load_string(const char *text, size_t len,
   s->width = 4;
   for (int b = 0; b < N_BLOCKS; ++b) s->block_runs[b] = 1;
   s->run_len = strlen(s->base->text);
-  s->run_text = dup_n(s->base->text, s->run_len);
+  s->run_text = vs_text_dup_n(s->base->text, s->run_len);
   struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT};
   if (s->run_text)
     doc = fy_document_build_from_string(&cfg, s->base->text, s->run_len);
