@@ -10,6 +10,7 @@
  * thread calls MPI. */
 #include "batch.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,25 +103,38 @@ static void barrier(void) {
 
 /* ---- the table ------------------------------------------------------------ */
 
+/* The measurements of each run side by side: one row per metric that any
+ * run measured, one column per run (a handful of arms reads best so). */
 static void print_table(const vs_cli_batch *b, const vs_batch_summary *s) {
   size_t nm = vs_metrics_count();
   const vs_metric_info *m = vs_metrics_table();
   char name[256];
-  printf("%-22s %-7s", "run", "status");
-  for (size_t j = 0; j < nm; ++j) printf(" %20s", m[j].name);
-  printf("\n%-22s %-7s", "", "");
-  for (size_t j = 0; j < nm; ++j) {
-    char unit[32];
-    snprintf(unit, sizeof unit, "[%s]", m[j].unit);
-    printf(" %20s", unit);
-  }
-  printf("\n");
+  int width = 12;
   for (size_t i = 0; i < s->n_runs; ++i) {
     b->name(b->name_user, i, name, sizeof name);
-    printf("%-22s %-7s", name, s->status[i] == VS_RUN_OK ? "ok" : "FAILED");
-    for (size_t j = 0; j < nm; ++j) printf(" %20.6g", s->metrics[i * nm + j]);
+    int len = (int)strlen(name) + 2;
+    if (len > width) width = len;
+  }
+  printf("%-28s %-10s", "metric", "unit");
+  for (size_t i = 0; i < s->n_runs; ++i) {
+    b->name(b->name_user, i, name, sizeof name);
+    printf(" %*s", width, name);
+  }
+  printf("\n");
+  for (size_t j = 0; j < nm; ++j) {
+    int any = 0;
+    for (size_t i = 0; i < s->n_runs; ++i)
+      any |= isfinite(s->metrics[i * nm + j]);
+    if (!any) continue;
+    printf("%-28s %-10s", m[j].name, m[j].unit);
+    for (size_t i = 0; i < s->n_runs; ++i)
+      printf(" %*.4g", width, s->metrics[i * nm + j]);
     printf("\n");
   }
+  printf("%-28s %-10s", "status", "");
+  for (size_t i = 0; i < s->n_runs; ++i)
+    printf(" %*s", width, s->status[i] == VS_RUN_OK ? "ok" : "FAILED");
+  printf("\n");
 }
 
 static void print_failures(const vs_cli_batch *b, const vs_batch_summary *s) {
