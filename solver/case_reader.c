@@ -105,16 +105,11 @@ static int fail(reader *r, int status, int line, int col, const char *fmt,
 
 static int fail(reader *r, int status, int line, int col, const char *fmt,
                 ...) {
-  if (!r->msg || r->msglen == 0) return status;
-  int n = line > 0 ? snprintf(r->msg, r->msglen, "%s:%d:%d: ", r->file, line,
-                              col > 0 ? col : 1)
-                   : snprintf(r->msg, r->msglen, "%s: ", r->file);
-  if (n >= 0 && (size_t)n < r->msglen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->msg + n, r->msglen - (size_t)n, fmt, ap);
-    va_end(ap);
-  }
+  pos_t p = {line, col};
+  va_list ap;
+  va_start(ap, fmt);
+  vs_yaml_vlocate(r->msg, r->msglen, r->file, p, fmt, ap);
+  va_end(ap);
   return status;
 }
 

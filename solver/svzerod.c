@@ -88,16 +88,10 @@ static int fail(reader *r, int status, pos_t p, const char *fmt, ...)
 
 /* "FILE:LINE:COL: message" (or "FILE: message"), returns status. */
 static int fail(reader *r, int status, pos_t p, const char *fmt, ...) {
-  if (!r->msg || r->msglen == 0) return status;
-  int n = p.line > 0 ? snprintf(r->msg, r->msglen, "%s:%d:%d: ", r->file,
-                                p.line, p.col > 0 ? p.col : 1)
-                     : snprintf(r->msg, r->msglen, "%s: ", r->file);
-  if (n >= 0 && (size_t)n < r->msglen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->msg + n, r->msglen - (size_t)n, fmt, ap);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  vs_yaml_vlocate(r->msg, r->msglen, r->file, p, fmt, ap);
+  va_end(ap);
   return status;
 }
 
