@@ -19,6 +19,7 @@
  * Microvascular beds share the resting inflow of one leg, 350 +/- 141
  * mL/min (5.8 mL/s; Ultrasound Med Biol 1986), between foot, calf, skin and
  * thigh; the calf takes about 1.4 mL/s (PHYSICS.md section 2). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +204,9 @@ int vs_leg_copy(vs_leg *dst, const vs_leg *src) {
                                sizeof *src->connections);
   dst->beds = dup_array(src->beds, src->n_beds, sizeof *src->beds);
   dst->valves = dup_array(src->valves, src->n_valves, sizeof *src->valves);
-  if (!dst->segments || !dst->connections || !dst->beds || !dst->valves) {
+  dst->lesions = dup_array(src->lesions, src->n_lesions, sizeof *src->lesions);
+  if (!dst->segments || !dst->connections || !dst->beds || !dst->valves ||
+      !dst->lesions) {
     vs_leg_clear(dst);
     return VS_ENOMEM;
   }
@@ -216,7 +219,21 @@ void vs_leg_clear(vs_leg *leg) {
   free(leg->connections);
   free(leg->beds);
   free(leg->valves);
+  free(leg->lesions);
   memset(leg, 0, sizeof *leg);
+}
+
+int vs_leg_add_lesion(vs_leg *leg, const vs_leg_lesion *lesion) {
+  if (!leg || !lesion || !vs_leg_find_segment(leg, lesion->segment) ||
+      !(lesion->area_ratio > 0 && lesion->area_ratio <= 1) ||
+      !(lesion->length_cm > 0) || !isfinite(lesion->length_cm))
+    return VS_EINVAL;
+  vs_leg_lesion *g =
+      realloc(leg->lesions, (leg->n_lesions + 1) * sizeof *leg->lesions);
+  if (!g) return VS_ENOMEM;
+  leg->lesions = g;
+  leg->lesions[leg->n_lesions++] = *lesion;
+  return VS_OK;
 }
 
 vs_leg_segment *vs_leg_find_segment(vs_leg *leg, const char *name) {

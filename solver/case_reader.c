@@ -1226,6 +1226,22 @@ static int leg_from_case(reader *r, const cval *lg, vs_leg *leg,
     if (!b) return unknown_in_leg(r, it, "bed");
     take(it, "rest_flow_ml_s", &b->rest_flow_ml_s);
   }
+  const cval *lesions = kid(lg, "lesions");
+  for (size_t i = 0; i < lesions->n_kids; ++i) {
+    const cval *it = &lesions->kids[i], *seg = kid(it, "segment");
+    vs_leg_lesion les;
+    memset(&les, 0, sizeof les);
+    snprintf(les.segment, sizeof les.segment, "%s", seg->str);
+    les.area_ratio = num_of(it, "area_ratio");
+    les.length_cm = num_of(it, "length_cm");
+    int rc = vs_leg_add_lesion(leg, &les);
+    if (rc == VS_ENOMEM) return fail_oom(r);
+    if (rc)
+      return fail(r, VS_ESCHEMA, seg->line, seg->col,
+                  "leg: no segment named '%s' in the default leg (leg.h "
+                  "lists them)",
+                  seg->str);
+  }
   return VS_OK;
 }
 

@@ -442,6 +442,16 @@ static const vs_schema_key leg_bed_keys[] = {
      .desc = "resting flow lying"},
     {0}};
 
+static const vs_schema_key leg_lesion_keys[] = {
+    {.key = "segment", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "the segment narrowed where it drains, e.g. common_iliac"},
+    {.key = "area_ratio", .type = VS_ST_NUMBER, .unit = "1", .required = 1,
+     .range = VS_RANGE_OC, .min = 0, .max = 1,
+     .desc = "lumen left, As/A0 (0.3 = 70 % area loss)"},
+    {.key = "length_cm", .type = VS_ST_NUMBER, .unit = "cm", .required = 1,
+     .range = VS_RANGE_OC, .min = 0, .max = 100, .desc = "lesion length"},
+    {0}};
+
 static const vs_schema_key leg_keys[] = {
     {.key = "compartments_per_segment", .type = VS_ST_INTEGER, .unit = "1",
      .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_LEG_UNSIGNED,
@@ -502,6 +512,10 @@ static const vs_schema_key leg_keys[] = {
      .desc = "changes to perforators and collaterals, by name"},
     {.key = "beds", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
      .sub = leg_bed_keys, .desc = "changes to microvascular beds, by name"},
+    {.key = "lesions", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
+     .sub = leg_lesion_keys,
+     .desc = "fixed narrowings (residual stenosis, compression): a "
+             "Young-Tsai stenosis where the segment drains"},
     {0}};
 
 static const vs_schema_key protocol_keys[] = {

@@ -384,11 +384,19 @@ static const vs_valve *valve_named(const vs_leg *leg, const char *name) {
   return NULL;
 }
 
-/* A collapsible vein link of the given geometry, with a valve if named. */
+/* The lesion narrowing the outflow of a segment, or NULL. */
+static const vs_leg_lesion *lesion_of(const vs_leg *leg, const char *segment) {
+  for (size_t i = 0; segment && i < leg->n_lesions; ++i)
+    if (strcmp(leg->lesions[i].segment, segment) == 0) return &leg->lesions[i];
+  return NULL;
+}
+
+/* A collapsible vein link of the given geometry, with a valve if named and
+ * the lesion of `segment` if it has one. */
 static int add_vein_link(const vs_leg *leg, vs_network *net, const char *name,
                          const char *from, const char *to, double d_mm,
                          unsigned n_par, double length_cm, const char *valve,
-                         char *msg, size_t msglen) {
+                         const char *segment, char *msg, size_t msglen) {
   vs_link_spec l = vs_link_spec_default();
   l.name = name;
   l.from = from;
@@ -410,6 +418,11 @@ static int add_vein_link(const vs_leg *leg, vs_network *net, const char *name,
     }
     l.has_valve = 1;
     l.valve = *v;
+  }
+  const vs_leg_lesion *lesion = lesion_of(leg, segment);
+  if (lesion) {
+    l.has_stenosis = 1;
+    l.stenosis = vs_stenosis_young_tsai(lesion->area_ratio, lesion->length_cm);
   }
   if (vs_network_add_link(net, &l) < 0) {
     snprintf(msg, msglen, "leg: cannot add link '%s'", name);
@@ -452,7 +465,7 @@ static int add_segment(const timeline *tl, const knots *k, double *scratch,
     vs_leg_compartment_name(s->name, i + 1, b, sizeof b);
     snprintf(name, sizeof name, "%s_%u_%u", s->name, i, i + 1);
     int rc = add_vein_link(leg, net, name, a, b, s->diameter_mm, s->n_parallel,
-                           l, NULL, msg, msglen);
+                           l, NULL, NULL, msg, msglen);
     if (rc) return rc;
   }
   char last[48], target[48], name[80];
@@ -472,8 +485,9 @@ static int add_segment(const timeline *tl, const knots *k, double *scratch,
   else
     snprintf(name, sizeof name, "%s_to_%s", s->name,
              s->drains_to[0] ? s->drains_to : "outlet");
+  /* A lesion narrows the segment where it drains. */
   return add_vein_link(leg, net, name, last, target, s->diameter_mm,
-                       s->n_parallel, l, s->valve, msg, msglen);
+                       s->n_parallel, l, s->valve, s->name, msg, msglen);
 }
 
 static int add_connection(const vs_leg *leg, vs_network *net,
@@ -490,7 +504,8 @@ static int add_connection(const vs_leg *leg, vs_network *net,
   const char *name = c->valve[0] ? c->valve : c->name;
   if (c->diameter_mm > 0)
     return add_vein_link(leg, net, name, from, to, c->diameter_mm,
-                         c->n_parallel, c->length_cm, c->valve, msg, msglen);
+                         c->n_parallel, c->length_cm, c->valve, NULL, msg,
+                         msglen);
   vs_link_spec l = vs_link_spec_default();
   l.name = name;
   l.from = from;

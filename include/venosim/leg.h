@@ -149,6 +149,16 @@ typedef struct {
   vs_valve valve;
 } vs_leg_valve;
 
+/** A fixed narrowing of a segment (residual post-thrombotic stenosis, an
+ *  iliac compression): a Young-Tsai stenosis (stenosis.h) on the link that
+ *  drains the segment. Clots, treatments and the other lesion kinds of
+ *  PHYSICS.md 1.3 and 1.6 build on this. */
+typedef struct {
+  char segment[32];
+  double area_ratio;      /**< lumen left, As/A0, in (0, 1] */
+  double length_cm;       /**< lesion length */
+} vs_leg_lesion;
+
 /** Everything about the leg that a case file can change. */
 typedef struct {
   size_t n_segments;
@@ -159,6 +169,8 @@ typedef struct {
   vs_leg_bed *beds;
   size_t n_valves;
   vs_leg_valve *valves;
+  size_t n_lesions;
+  vs_leg_lesion *lesions;         /**< none in the default leg */
 
   unsigned compartments_per_segment; /**< n, the 1D resolution (>= 1) */
   double wall_stiffness_scale;    /**< multiplies every segment's K */
@@ -258,6 +270,10 @@ int vs_leg_default(vs_leg *leg);
 /** Deep copy. */
 int vs_leg_copy(vs_leg *dst, const vs_leg *src);
 void vs_leg_clear(vs_leg *leg);
+
+/** Add a lesion (copied); VS_EINVAL for an unknown segment or a ratio or
+ *  length out of range. */
+int vs_leg_add_lesion(vs_leg *leg, const vs_leg_lesion *lesion);
 
 /** Look-ups by name (NULL if absent). */
 vs_leg_segment *vs_leg_find_segment(vs_leg *leg, const char *name);

@@ -25,9 +25,14 @@ static const char *const k_deep_valves[] = {
 static const char *const k_superficial_valves[] = {"sfj_valve",
                                                    "gsv_knee_valve", NULL};
 
-static vs_leg_measurements run_leg(const char *const *leaky, double mrg) {
+static vs_leg_measurements run_leg_lesion(const char *const *leaky,
+                                          double mrg, double iliac_ratio) {
   vs_leg leg;
   assert_int_equal(vs_leg_default(&leg), 0);
+  if (iliac_ratio < 1.0) {
+    vs_leg_lesion les = {"common_iliac", iliac_ratio, 4.0};
+    assert_int_equal(vs_leg_add_lesion(&leg, &les), 0);
+  }
   for (size_t i = 0; leaky && leaky[i]; ++i) {
     vs_leg_valve *v = vs_leg_find_valve(&leg, leaky[i]);
     if (!v) fail_msg("no valve %s in the default leg", leaky[i]);
@@ -53,6 +58,10 @@ static vs_leg_measurements run_leg(const char *const *leaky, double mrg) {
   vs_network_free(&net);
   vs_leg_clear(&leg);
   return m;
+}
+
+static vs_leg_measurements run_leg(const char *const *leaky, double mrg) {
+  return run_leg_lesion(leaky, mrg, 1.0);
 }
 
 static int n_fail;
@@ -123,9 +132,33 @@ static void validation_table(void **state) {
   assert_int_equal(n_fail, 0);
 }
 
+/* A common iliac stenosis (PHYSICS.md 1.3, V8): the femoral-to-caval
+ * gradient and the rise of femoral pressure when walking grow with the
+ * area lost, steeply in exercise, and some flow turns to the collaterals. */
+static void iliac_stenosis_grows_gradients(void **state) {
+  (void)state;
+  const double ratios[] = {1.0, 0.5, 0.2, 0.1};
+  vs_leg_measurements m[4];
+  for (int i = 0; i < 4; ++i) m[i] = run_leg_lesion(NULL, 0.0, ratios[i]);
+  for (int i = 1; i < 4; ++i) {
+    print_message("%.0f %% area left: gradient %.3f rest, %.3f exercise; CFV "
+                  "walking rise %.2f mmHg; collaterals %.4f\n",
+                  100 * ratios[i], m[i].gradient_rest, m[i].gradient_exercise,
+                  m[i].p_cfv_walk_rise, m[i].collateral_flow_fraction);
+    assert_true(m[i].gradient_rest > m[i - 1].gradient_rest);
+    assert_true(m[i].gradient_exercise > m[i - 1].gradient_exercise);
+    assert_true(m[i].p_cfv_walk_rise > m[i - 1].p_cfv_walk_rise);
+    assert_true(m[i].collateral_flow_fraction >=
+                m[i - 1].collateral_flow_fraction);
+    /* Exercise flow raises the loss more than in proportion. */
+    assert_true(m[i].gradient_exercise > 2.0 * m[i].gradient_rest);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(validation_table),
+      cmocka_unit_test(iliac_stenosis_grows_gradients),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
