@@ -1386,8 +1386,6 @@ static char *resolved_text(const cval *root) {
 
 /* ---- the public functions ------------------------------------------------- */
 
-/* "cases/chain.yaml" -> "chain". */
-
 void vs_case_free(vs_case **c) {
   if (!c || !*c) return;
   vs_case *cs = *c;
