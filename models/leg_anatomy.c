@@ -205,8 +205,10 @@ int vs_leg_copy(vs_leg *dst, const vs_leg *src) {
   dst->beds = dup_array(src->beds, src->n_beds, sizeof *src->beds);
   dst->valves = dup_array(src->valves, src->n_valves, sizeof *src->valves);
   dst->lesions = dup_array(src->lesions, src->n_lesions, sizeof *src->lesions);
+  dst->treatments = dup_array(src->treatments, src->n_treatments,
+                              sizeof *src->treatments);
   if (!dst->segments || !dst->connections || !dst->beds || !dst->valves ||
-      !dst->lesions) {
+      !dst->lesions || !dst->treatments) {
     vs_leg_clear(dst);
     return VS_ENOMEM;
   }
@@ -220,20 +222,8 @@ void vs_leg_clear(vs_leg *leg) {
   free(leg->beds);
   free(leg->valves);
   free(leg->lesions);
+  free(leg->treatments);
   memset(leg, 0, sizeof *leg);
-}
-
-int vs_leg_add_lesion(vs_leg *leg, const vs_leg_lesion *lesion) {
-  if (!leg || !lesion || !vs_leg_find_segment(leg, lesion->segment) ||
-      !(lesion->area_ratio > 0 && lesion->area_ratio <= 1) ||
-      !(lesion->length_cm > 0) || !isfinite(lesion->length_cm))
-    return VS_EINVAL;
-  vs_leg_lesion *g =
-      realloc(leg->lesions, (leg->n_lesions + 1) * sizeof *leg->lesions);
-  if (!g) return VS_ENOMEM;
-  leg->lesions = g;
-  leg->lesions[leg->n_lesions++] = *lesion;
-  return VS_OK;
 }
 
 vs_leg_segment *vs_leg_find_segment(vs_leg *leg, const char *name) {

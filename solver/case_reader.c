@@ -13,6 +13,7 @@
 #include "venosim/case.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -635,17 +636,24 @@ static int check_mapping(reader *r, struct fy_node *n,
   int d = vs_schema_discriminator(sub);
   if (d >= 0) {
     struct fy_node_pair *pair = find_pair(n, sub[d].key);
-    if (!pair) {
+    if (!pair && sub[d].dflt == VS_DEFAULT_VALUE && sub[d].def_text) {
+      /* A defaulted discriminator: its default picks the variant, and
+       * finish_mapping fills it in like any absent key. */
+      out->variant = sub[d].def_text;
+    } else if (!pair) {
       char choices[256];
       join_choices(sub[d].choices, choices, sizeof choices);
       return fail(r, VS_ESCHEMA, mp.line, mp.col,
                   "%s: missing required key '%s' (one of: %s)", where(path),
                   sub[d].key, choices);
     }
-    int rc = check_pair(r, pair, &sub[d], range_key, path,
-                        vs_yaml_node_pos(fy_node_pair_key(pair), mp), &out->kids[d]);
-    if (rc) return rc;
-    out->variant = sub[d].choices[(int)out->kids[d].num];
+    if (pair) {
+      int rc = check_pair(r, pair, &sub[d], range_key, path,
+                          vs_yaml_node_pos(fy_node_pair_key(pair), mp),
+                          &out->kids[d]);
+      if (rc) return rc;
+      out->variant = sub[d].choices[(int)out->kids[d].num];
+    }
   }
 
   void *it = NULL;
@@ -1178,9 +1186,72 @@ static int unknown_in_leg(reader *r, const cval *item, const char *what) {
               what, nm->str);
 }
 
-/* The default leg with the file's changes. */
-static int leg_from_case(reader *r, const cval *lg, vs_leg *leg,
-                         vs_leg_protocol *p, const cval *proto) {
+/* Stent products are 10 to 24 mm (PHYSICS.md 1.6: Wallstent, Venovo, Abre,
+ * Vici, Zilver Vena). */
+#define STENT_PRODUCT_MIN_MM 10.0
+#define STENT_PRODUCT_MAX_MM 24.0
+
+/* The treatments of a list (leg.treatments or an arm's), in order. */
+static int add_treatments(reader *r, const cval *list, vs_leg *leg,
+                          const char *where) {
+  for (size_t i = 0; i < list->n_kids; ++i) {
+    const cval *it = &list->kids[i], *kind = kid(it, "kind");
+    vs_leg_treatment t =
+        vs_leg_treatment_default((vs_treatment_kind)kind->num);
+    const cval *seg = kid(it, "segment");
+    if (seg->given) snprintf(t.segment, sizeof t.segment, "%s", seg->str);
+    take(it, "residual_fraction", &t.residual_fraction);
+    take(it, "recoil", &t.recoil);
+    switch (t.kind) {
+    case VS_TREAT_BALLOON:
+      t.diameter_mm = num_of(it, "diameter_mm");
+      break;
+    case VS_TREAT_STENT: {
+      const cval *d = kid(it, "diameter_mm");
+      if (d->num < STENT_PRODUCT_MIN_MM || d->num > STENT_PRODUCT_MAX_MM)
+        return fail(r, VS_ESCHEMA, d->line, d->col,
+                    "%s: stent diameter_mm %g is outside the sizes made "
+                    "(%g to %g mm)",
+                    where, d->num, STENT_PRODUCT_MIN_MM, STENT_PRODUCT_MAX_MM);
+      t.stent = vs_stent_default((vs_stent_type)num_of(it, "type"), d->num,
+                                 num_of(it, "length_cm"));
+      take(it, "radial_force_n_per_cm", &t.stent.radial_force_n_per_cm);
+      t.diameter_mm = d->num;
+      t.length_cm = t.stent.length_cm;
+      take(it, "adjacent_narrowing", &t.adjacent_narrowing);
+      take(it, "adjacent_length_cm", &t.adjacent_length_cm);
+      take(it, "wall_stiffening", &t.stent_wall_stiffening);
+      break;
+    }
+    case VS_TREAT_STOCKINGS:
+      t.stocking = vs_stocking_class((int)num_of(it, "class"));
+      take(it, "ankle_mmhg", &t.stocking.ankle_mmhg);
+      take(it, "top_height_cm", &t.stocking.top_height_cm);
+      take(it, "top_fraction", &t.stocking.top_fraction);
+      break;
+    case VS_TREAT_PALMA:
+      t.diameter_mm = num_of(it, "graft_diameter_mm");
+      t.length_cm = num_of(it, "graft_length_cm");
+      break;
+    default:
+      break;
+    }
+    char why[256] = "";
+    int rc = vs_leg_add_treatment(leg, &t, why, sizeof why);
+    if (rc == VS_ENOMEM) return fail_oom(r);
+    if (rc) {
+      const cval *at = seg->given ? seg : kind;
+      return fail(r, VS_ESCHEMA, at->line, at->col, "%s: %s", where, why);
+    }
+  }
+  return VS_OK;
+}
+
+/* The default leg with the file's changes, and arm `arm`'s treatments (0:
+ * the untreated leg). */
+static int leg_from_case(reader *r, const cval *root, size_t arm,
+                         vs_leg *leg, vs_leg_protocol *p) {
+  const cval *lg = kid(root, "leg"), *proto = kid(root, "protocol");
   if (vs_leg_default(leg)) return fail_oom(r);
   *p = vs_leg_protocol_default();
   for (size_t i = 0; i < lg->n_kids; ++i)
@@ -1229,29 +1300,79 @@ static int leg_from_case(reader *r, const cval *lg, vs_leg *leg,
   const cval *lesions = kid(lg, "lesions");
   for (size_t i = 0; i < lesions->n_kids; ++i) {
     const cval *it = &lesions->kids[i], *seg = kid(it, "segment");
-    vs_leg_lesion les;
-    memset(&les, 0, sizeof les);
-    snprintf(les.segment, sizeof les.segment, "%s", seg->str);
-    les.area_ratio = num_of(it, "area_ratio");
-    les.length_cm = num_of(it, "length_cm");
-    int rc = vs_leg_add_lesion(leg, &les);
+    vs_leg_lesion les =
+        vs_leg_lesion_default((vs_lesion_kind)num_of(it, "kind"), seg->str);
+    take(it, "area_ratio", &les.area_ratio);
+    take(it, "occupied_fraction", &les.occupied_fraction);
+    take(it, "length_cm", &les.length_cm);
+    take(it, "wall_stiffening", &les.wall_stiffening);
+    take(it, "external_mmhg", &les.external_mmhg);
+    take(it, "scar_stiffness_mmhg", &les.scar_stiffness_mmhg);
+    char why[256] = "";
+    int rc = vs_leg_add_lesion(leg, &les, why, sizeof why);
     if (rc == VS_ENOMEM) return fail_oom(r);
     if (rc)
-      return fail(r, VS_ESCHEMA, seg->line, seg->col,
-                  "leg: no segment named '%s' in the default leg (leg.h "
-                  "lists them)",
-                  seg->str);
+      return fail(r, VS_ESCHEMA, seg->line, seg->col, "leg.lesions: %s", why);
+  }
+  int rc = add_treatments(r, kid(lg, "treatments"), leg, "leg.treatments");
+  if (rc) return rc;
+  /* A treatment arm adds its treatments after the patient's own. */
+  if (arm > 0) {
+    const cval *a = &kid(root, "arms")->kids[arm - 1];
+    char where[96];
+    snprintf(where, sizeof where, "arm '%s'", str_of(a, "name"));
+    rc = add_treatments(r, kid(a, "treatments"), leg, where);
+  }
+  return rc;
+}
+
+/* Treatment arms: only with a leg, named uniquely (the untreated run is
+ * "untreated"), with characters that can stand in a run name. */
+static int check_arms(reader *r, const cval *root, size_t arm, vs_case *cs) {
+  const cval *arms = kid(root, "arms");
+  if (!arms->given) {
+    if (arm > 0) return fail(r, VS_EINVAL, 0, 0, "the case has no arms");
+    return VS_OK;
+  }
+  if (!kid(root, "leg")->given)
+    return fail(r, VS_ESCHEMA, arms->key_line, arms->key_col,
+                "'arms' needs 'leg' (arms treat the leg's lesions)");
+  if (arm > arms->n_kids)
+    return fail(r, VS_EINVAL, 0, 0, "arm %zu of %zu", arm, arms->n_kids);
+  cs->arm_names = calloc(arms->n_kids + 1, sizeof *cs->arm_names);
+  if (!cs->arm_names) return fail_oom(r);
+  cs->n_arms = arms->n_kids;
+  cs->arm = arm;
+  for (size_t i = 0; i < arms->n_kids; ++i) {
+    const cval *nm = kid(&arms->kids[i], "name");
+    const char *bad = nm->str;
+    while (*bad && (isalnum((unsigned char)*bad) || strchr("_.-", *bad))) ++bad;
+    if (*bad)
+      return fail(r, VS_ESCHEMA, nm->line, nm->col,
+                  "arms: name '%s' may hold only letters, digits, '_', '.' "
+                  "and '-' (it names runs)",
+                  nm->str);
+    if (strcmp(nm->str, VS_CASE_UNTREATED_ARM) == 0)
+      return fail(r, VS_ESCHEMA, nm->line, nm->col,
+                  "arms: '%s' is the name of the run without treatment",
+                  VS_CASE_UNTREATED_ARM);
+    for (size_t j = 0; j < i; ++j)
+      if (strcmp(cs->arm_names[j], nm->str) == 0)
+        return fail(r, VS_ESCHEMA, nm->line, nm->col,
+                    "arms: duplicate arm name '%s'", nm->str);
+    if (!(cs->arm_names[i] = vs_text_dup(nm->str))) return fail_oom(r);
   }
   return VS_OK;
 }
 
-static int build_leg(reader *r, const cval *root, vs_network **out,
-                     double *duration_s, double *output_dt_s) {
+static int build_leg(reader *r, const cval *root, size_t arm,
+                     vs_network **out, double *duration_s,
+                     double *output_dt_s) {
   vs_leg leg;
   vs_leg_protocol p;
   char why[512] = "";
   const cval *blood = kid(root, "blood");
-  int rc = leg_from_case(r, kid(root, "leg"), &leg, &p, kid(root, "protocol"));
+  int rc = leg_from_case(r, root, arm, &leg, &p);
   if (!rc && (rc = vs_leg_build(&leg, &p, out, why, sizeof why)))
     rc = fail(r, rc == VS_ENOMEM ? VS_ENOMEM : VS_ENETWORK, 0, 0, "%s",
               why[0] ? why : "the leg could not be built");
@@ -1395,19 +1516,22 @@ void vs_case_free(vs_case **c) {
   free(cs->text);
   free(cs->resolved);
   vs_network_free(&cs->network);
+  for (size_t i = 0; cs->arm_names && i < cs->n_arms; ++i)
+    free(cs->arm_names[i]);
+  free(cs->arm_names);
   free(cs);
   *c = NULL;
 }
 
 int vs_case_load_string(const char *text, size_t len, const char *display_name,
                         vs_case **c, char *msg, size_t msglen) {
-  return vs_case_load_edited(text, len, display_name, NULL, NULL, c, msg,
+  return vs_case_load_edited(text, len, display_name, NULL, NULL, 0, c, msg,
                              msglen);
 }
 
 int vs_case_load_edited(const char *text, size_t len, const char *display_name,
-                        vs_case_edit_fn edit, void *user, vs_case **c,
-                        char *msg, size_t msglen) {
+                        vs_case_edit_fn edit, void *user, size_t arm,
+                        vs_case **c, char *msg, size_t msglen) {
   struct fy_diag *diag = NULL;
   struct fy_parser *parser = NULL;
   struct fy_document *doc = NULL, *extra = NULL;
@@ -1507,10 +1631,12 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
     /* A finer default step resolves each contraction. */
     if (!max_step->from_file) max_step->num = VS_LEG_MAX_STEP_S;
   }
+  if ((rc = check_arms(&r, &root, arm, cs))) goto done;
   if (kid(&root, "leg")->given) {
     /* The leg: its protocol sets the run's length and output grid. */
     double duration = 0, dt = 0;
-    if ((rc = build_leg(&r, &root, &cs->network, &duration, &dt))) goto done;
+    if ((rc = build_leg(&r, &root, arm, &cs->network, &duration, &dt)))
+      goto done;
     if ((rc = build_solver(&r, kid(&root, "solver"), &cs->solver))) goto done;
     cs->solver.t_end_s = duration;
     cs->solver.output_dt_s = dt;

@@ -442,14 +442,131 @@ static const vs_schema_key leg_bed_keys[] = {
      .desc = "resting flow lying"},
     {0}};
 
+/* Order as vs_lesion_kind and vs_treatment_kind (leg.h), vs_stent_type
+ * (treatment.h): the reader takes the enum index as the C value. */
+static const char *const lesion_kinds[] = {"stenosis", "clot", "compression",
+                                           "filter", NULL};
+static const char *const treatment_kinds[] = {"clot_removal", "balloon",
+                                              "stent", "stockings", "palma",
+                                              NULL};
+static const char *const stent_types[] = {"nitinol", "braided", NULL};
+
 static const vs_schema_key leg_lesion_keys[] = {
     {.key = "segment", .type = VS_ST_STRING, .required = 1, .min_items = 1,
      .desc = "the segment narrowed where it drains, e.g. common_iliac"},
+    {.key = "kind", .type = VS_ST_ENUM, .dflt = VS_DEFAULT_VALUE,
+     .def_text = "stenosis", .choices = lesion_kinds, .discriminator = 1,
+     .desc = "stenosis (residual post-thrombotic), clot (acute), "
+             "compression (May-Thurner), filter (IVC filter)"},
     {.key = "area_ratio", .type = VS_ST_NUMBER, .unit = "1", .required = 1,
-     .range = VS_RANGE_OC, .min = 0, .max = 1,
+     .only = "stenosis compression", .range = VS_RANGE_OC, .min = 0, .max = 1,
      .desc = "lumen left, As/A0 (0.3 = 70 % area loss)"},
+    {.key = "occupied_fraction", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 0, .only = "clot filter",
+     .range = VS_RANGE_CC, .min = 0, .max = 1,
+     .desc = "share of the lumen filled by thrombus (1: total occlusion, "
+             "only collaterals carry flow)"},
     {.key = "length_cm", .type = VS_ST_NUMBER, .unit = "cm", .required = 1,
-     .range = VS_RANGE_OC, .min = 0, .max = 100, .desc = "lesion length"},
+     .range = VS_RANGE_OC, .min = 0, .max = 100,
+     .desc = "lesion length (at most the segment's)"},
+    {.key = "wall_stiffening", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_VALUE, .def_number = VS_LEG_SCAR_WALL_STIFFENING_DEFAULT,
+     .only = "stenosis", .range = VS_RANGE_CC, .min = 1, .max = 1000,
+     .desc = "multiplies the segment's tube-law stiffness (a scarred wall "
+             "collapses less)"},
+    {.key = "external_mmhg", .type = VS_ST_NUMBER, .unit = "mmHg",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 0, .only = "compression",
+     .range = VS_RANGE_CC, .min = 0, .max = 300,
+     .desc = "extrinsic pressure on the segment (the artery over the vein)"},
+    {.key = "scar_stiffness_mmhg", .type = VS_ST_NUMBER, .unit = "mmHg",
+     .dflt = VS_DEFAULT_VALUE, .def_number = VS_LESION_STIFFNESS_DEFAULT_MMHG,
+     .range = VS_RANGE_CC, .min = VS_LESION_STIFFNESS_MIN_MMHG,
+     .max = VS_LESION_STIFFNESS_MAX_MMHG,
+     .desc = "recoil stiffness against a stent, per unit strain (no "
+             "public value)"},
+    {0}};
+
+static const vs_schema_key treatment_keys[] = {
+    {.key = "kind", .type = VS_ST_ENUM, .required = 1,
+     .choices = treatment_kinds, .discriminator = 1,
+     .desc = "clot_removal, balloon, stent, stockings or palma"},
+    {.key = "segment", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .only = "clot_removal balloon stent",
+     .desc = "the lesion's segment, e.g. common_iliac"},
+    {.key = "residual_fraction", .type = VS_ST_NUMBER, .unit = "1",
+     .required = 1, .only = "clot_removal", .range = VS_RANGE_CC, .min = 0,
+     .max = 1, .desc = "share of the clot left by lysis or thrombectomy"},
+    {.key = "diameter_mm", .type = VS_ST_NUMBER, .unit = "mm", .required = 1,
+     .only = "balloon stent", .range = VS_RANGE_OC, .min = 0, .max = 40,
+     .desc = "balloon diameter; stent nominal diameter (products 10 to "
+             "24 mm)"},
+    {.key = "graft_diameter_mm", .type = VS_ST_NUMBER, .unit = "mm",
+     .dflt = VS_DEFAULT_VALUE, .def_number = VS_LEG_PALMA_DIAMETER_DEFAULT_MM,
+     .only = "palma", .range = VS_RANGE_OC, .min = 0, .max = 15,
+     .desc = "crossover graft diameter (a saphenous vein)"},
+    {.key = "length_cm", .type = VS_ST_NUMBER, .unit = "cm", .required = 1,
+     .only = "stent", .range = VS_RANGE_OC, .min = 0, .max = 100,
+     .desc = "stent length (covers the lesion, at most the segment)"},
+    {.key = "graft_length_cm", .type = VS_ST_NUMBER, .unit = "cm",
+     .dflt = VS_DEFAULT_VALUE, .def_number = VS_LEG_PALMA_LENGTH_DEFAULT_CM,
+     .only = "palma", .range = VS_RANGE_OC, .min = 0, .max = 100,
+     .desc = "crossover graft length, groin to groin"},
+    {.key = "recoil", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_VALUE, .def_number = VS_BALLOON_RECOIL_DEFAULT,
+     .only = "balloon", .range = VS_RANGE_CC, .min = 0, .max = 1,
+     .desc = "elastic recoil: area after = balloon area x (1 - recoil); "
+             "no public iliac value, sweep 0.2 to 0.5"},
+    {.key = "type", .type = VS_ST_ENUM, .dflt = VS_DEFAULT_VALUE,
+     .def_text = "nitinol", .choices = stent_types, .only = "stent",
+     .desc = "laser-cut nitinol (flat force) or braided (Wallstent-type, "
+             "presses harder compressed)"},
+    {.key = "radial_force_n_per_cm", .type = VS_ST_NUMBER, .unit = "N/cm",
+     .only = "stent", .range = VS_RANGE_CC,
+     .min = VS_STENT_RADIAL_FORCE_MIN_N_PER_CM,
+     .max = VS_STENT_RADIAL_FORCE_MAX_N_PER_CM,
+     .desc = "radial force per cm of length at 75 % of nominal (default "
+             "per type: treatment.h)"},
+    {.key = "adjacent_narrowing", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_VALUE, .def_number = VS_STENT_ADJACENT_NARROWING_DEFAULT,
+     .only = "stent", .range = VS_RANGE_CC,
+     .min = VS_STENT_ADJACENT_NARROWING_MIN,
+     .max = VS_STENT_ADJACENT_NARROWING_MAX,
+     .desc = "diameter narrowing of the vein draining into the stented one "
+             "(Al-Hakim 2018: 0.217 +/- 0.158)"},
+    {.key = "adjacent_length_cm", .type = VS_ST_NUMBER, .unit = "cm",
+     .dflt = VS_DEFAULT_VALUE, .def_number = VS_LEG_ADJACENT_LENGTH_DEFAULT_CM,
+     .only = "stent", .range = VS_RANGE_OC, .min = 0, .max = 20,
+     .desc = "length of that narrowing"},
+    {.key = "wall_stiffening", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_VALUE, .def_number = VS_STENT_WALL_STIFFENING_DEFAULT,
+     .only = "stent", .range = VS_RANGE_CC, .min = VS_STENT_WALL_STIFFENING_MIN,
+     .max = VS_STENT_WALL_STIFFENING_MAX,
+     .desc = "multiplies the stented compartments' stiffness (practically "
+             "non-collapsible)"},
+    {.key = "class", .type = VS_ST_INTEGER, .unit = "1",
+     .dflt = VS_DEFAULT_VALUE, .def_number = 2, .only = "stockings",
+     .range = VS_RANGE_CC, .min = 1, .max = 3,
+     .desc = "compression class: ankle 18, 28 or 40 mmHg (treatment.h)"},
+    {.key = "ankle_mmhg", .type = VS_ST_NUMBER, .unit = "mmHg",
+     .only = "stockings", .range = VS_RANGE_CC, .min = 0, .max = 80,
+     .desc = "ankle pressure (overrides the class's)"},
+    {.key = "top_height_cm", .type = VS_ST_NUMBER, .unit = "cm",
+     .dflt = VS_DEFAULT_VALUE, .def_number = VS_STOCKING_TOP_THIGH_CM,
+     .only = "stockings", .range = VS_RANGE_OC, .min = 10, .max = 120,
+     .desc = "top of the stocking, standing height (thigh 75, knee 45)"},
+    {.key = "top_fraction", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_VALUE, .def_number = VS_STOCKING_TOP_FRACTION_DEFAULT,
+     .only = "stockings", .range = VS_RANGE_CC, .min = 0, .max = 1,
+     .desc = "pressure at the top over the ankle's (graduated)"},
+    {0}};
+
+static const vs_schema_key arm_keys[] = {
+    {.key = "name", .type = VS_ST_STRING, .required = 1, .min_items = 1,
+     .desc = "arm name (letters, digits, _ . -), used in run names"},
+    {.key = "description", .type = VS_ST_STRING,
+     .desc = "what the arm does"},
+    {.key = "treatments", .type = VS_ST_LIST, .required = 1, .min_items = 1,
+     .sub = treatment_keys, .desc = "applied in order to the patient's leg"},
     {0}};
 
 static const vs_schema_key leg_keys[] = {
@@ -514,8 +631,13 @@ static const vs_schema_key leg_keys[] = {
      .sub = leg_bed_keys, .desc = "changes to microvascular beds, by name"},
     {.key = "lesions", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
      .sub = leg_lesion_keys,
-     .desc = "fixed narrowings (residual stenosis, compression): a "
-             "Young-Tsai stenosis where the segment drains"},
+     .desc = "lesions, one per segment (residual stenosis, clot, "
+             "compression, IVC filter): a Young-Tsai stenosis where the "
+             "segment drains"},
+    {.key = "treatments", .type = VS_ST_LIST, .dflt = VS_DEFAULT_EMPTY,
+     .sub = treatment_keys,
+     .desc = "treatments applied to this leg, in order (arms add theirs "
+             "after these)"},
     {0}};
 
 static const vs_schema_key protocol_keys[] = {
@@ -588,6 +710,10 @@ const vs_schema_key vs_case_schema[] = {
     {.key = "protocol", .type = VS_ST_MAPPING, .dflt = VS_DEFAULT_EMPTY,
      .sub = protocol_keys,
      .desc = "the leg's clinical protocol (used with leg)"},
+    {.key = "arms", .type = VS_ST_LIST, .sub = arm_keys,
+     .desc = "treatment arms of this patient (with leg): each is a run "
+             "besides the untreated one, and /summary gets offload_<metric> "
+             "= treated minus untreated"},
     {.key = "sweep", .type = VS_ST_MAPPING, .sub = sweep_keys,
      .desc = "many runs of this case: grid x zip x random (the last varies "
              "fastest); without it, one run"},

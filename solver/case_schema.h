@@ -164,10 +164,12 @@ struct fy_node;
 typedef int (*vs_case_edit_fn)(struct fy_document *doc, struct fy_node *top,
                                void *user, char *msg, size_t msglen);
 
-/** vs_case_load_string with the document edited first (edit may be NULL). */
+/** vs_case_load_string with the document edited first (edit may be NULL),
+ *  built for treatment arm `arm` (0: untreated; k: arms[k-1]'s treatments
+ *  added to the leg's). */
 int vs_case_load_edited(const char *text, size_t len, const char *display_name,
-                        vs_case_edit_fn edit, void *user, vs_case **c,
-                        char *msg, size_t msglen);
+                        vs_case_edit_fn edit, void *user, size_t arm,
+                        vs_case **c, char *msg, size_t msglen);
 
 /** Store x into the vs_leg or vs_leg_protocol field a key binds to;
  *  VS_EINVAL if the key binds to neither. */

@@ -128,6 +128,7 @@ typedef struct {
   vs_leg_phase ph[VS_LEG_MAX_PHASES];
   size_t n_ph;
   double rho_g; /* mmHg per cm */
+  const vs_leg_segment_state *state; /* per segment: lesions, treatments */
 } timeline;
 
 static const vs_leg_phase *phase(const timeline *tl, const char *name) {
@@ -302,9 +303,11 @@ static int make_table(const timeline *tl, const knots *k, leg_input_fn f,
   return vs_waveform_set_table(w, k->n, k->t, scratch, 0);
 }
 
-/* External pressure of one compartment: pump, foot pump, cuff, abdomen. */
+/* External pressure of one compartment: pump, foot pump, cuff, abdomen,
+ * an extrinsic compression, stockings. */
 typedef struct {
   const vs_leg_segment *seg;
+  const vs_leg_segment_state *state;
   double z;
 } comp_arg;
 
@@ -322,6 +325,12 @@ static double external_pressure(const timeline *tl, double t, const void *a) {
          s * leg->calf_tissue_standing_mmhg;
   }
   if (c->seg->abdominal) p += abdominal(tl, t, c->z);
+  p += c->state->external_mmhg;
+  /* Stockings press on the limb (superficial and deep veins alike: the
+   * tissue passes the pressure on), never on the abdomen. */
+  for (size_t i = 0; i < leg->n_treatments && !c->seg->abdominal; ++i)
+    if (leg->treatments[i].kind == VS_TREAT_STOCKINGS)
+      p += vs_stocking_pressure_mmhg(&leg->treatments[i].stocking, c->z);
   return p;
 }
 
@@ -384,19 +393,13 @@ static const vs_valve *valve_named(const vs_leg *leg, const char *name) {
   return NULL;
 }
 
-/* The lesion narrowing the outflow of a segment, or NULL. */
-static const vs_leg_lesion *lesion_of(const vs_leg *leg, const char *segment) {
-  for (size_t i = 0; segment && i < leg->n_lesions; ++i)
-    if (strcmp(leg->lesions[i].segment, segment) == 0) return &leg->lesions[i];
-  return NULL;
-}
-
 /* A collapsible vein link of the given geometry, with a valve if named and
- * the lesion of `segment` if it has one. */
+ * the narrowing of a segment's state if given. */
 static int add_vein_link(const vs_leg *leg, vs_network *net, const char *name,
                          const char *from, const char *to, double d_mm,
                          unsigned n_par, double length_cm, const char *valve,
-                         const char *segment, char *msg, size_t msglen) {
+                         const vs_leg_segment_state *narrowing, char *msg,
+                         size_t msglen) {
   vs_link_spec l = vs_link_spec_default();
   l.name = name;
   l.from = from;
@@ -419,10 +422,13 @@ static int add_vein_link(const vs_leg *leg, vs_network *net, const char *name,
     l.has_valve = 1;
     l.valve = *v;
   }
-  const vs_leg_lesion *lesion = lesion_of(leg, segment);
-  if (lesion) {
+  if (narrowing && narrowing->area_ratio < 1.0) {
     l.has_stenosis = 1;
-    l.stenosis = vs_stenosis_young_tsai(lesion->area_ratio, lesion->length_cm);
+    l.stenosis =
+        vs_stenosis_young_tsai(narrowing->area_ratio, narrowing->length_cm);
+    /* Nor inertance across a lesion: between two small compartments it
+     * would ring like the open links would (above). */
+    l.stenosis.ku = 0.0;
   }
   if (vs_network_add_link(net, &l) < 0) {
     snprintf(msg, msglen, "leg: cannot add link '%s'", name);
@@ -431,10 +437,22 @@ static int add_vein_link(const vs_leg *leg, vs_network *net, const char *name,
   return VS_OK;
 }
 
+/* The name of the link that drains segment s (its valve's, or
+ * "<segment>_to_<next>"). */
+static void drain_link_name(const vs_leg_segment *s, char *out, size_t len) {
+  if (s->valve[0])
+    snprintf(out, len, "%s", s->valve);
+  else
+    snprintf(out, len, "%s_to_%s", s->name,
+             s->drains_to[0] ? s->drains_to : "outlet");
+}
+
 static int add_segment(const timeline *tl, const knots *k, double *scratch,
-                       vs_network *net, const vs_leg_segment *s, char *msg,
+                       vs_network *net, size_t index, char *msg,
                        size_t msglen) {
   const vs_leg *leg = tl->leg;
+  const vs_leg_segment *s = &leg->segments[index];
+  const vs_leg_segment_state *st = &tl->state[index];
   unsigned n = n_of(leg);
   double l = s->length_cm / n;
   double a0 = s->n_parallel * VS_PI * s->diameter_mm * s->diameter_mm / 400.0;
@@ -442,11 +460,21 @@ static int add_segment(const timeline *tl, const knots *k, double *scratch,
   for (unsigned i = 1; i <= n; ++i) {
     char name[48];
     vs_leg_compartment_name(s->name, i, name, sizeof name);
-    comp_arg arg = {s, s->z_distal_cm + (i - 0.5) / n *
-                                            (s->z_proximal_cm - s->z_distal_cm)};
+    comp_arg arg = {s, st, s->z_distal_cm + (i - 0.5) / n *
+                                                (s->z_proximal_cm - s->z_distal_cm)};
     vs_compartment_spec c = {.name = name, .height_cm = arg.z};
-    c.wall = vs_wall_tube_law(s->k_mmhg * leg->wall_stiffness_scale, a0, l);
-    c.wall.k_collapse_mmhg = s->k_collapse_mmhg * leg->wall_stiffness_scale;
+    double stiff = leg->wall_stiffness_scale * st->stiffening;
+    double area = a0;
+    /* A stent holds the proximal stented_length of the segment open at its
+     * lumen: a compartment whose middle lies under it is stented. */
+    if (st->stent_lumen_mm > 0 &&
+        (n - i + 0.5) * l <= st->stented_length_cm + 1e-9) {
+      stiff *= st->stent_stiffening;
+      area = s->n_parallel * VS_PI * st->stent_lumen_mm * st->stent_lumen_mm /
+             400.0;
+    }
+    c.wall = vs_wall_tube_law(s->k_mmhg * stiff, area, l);
+    c.wall.k_collapse_mmhg = s->k_collapse_mmhg * stiff;
     int rc = make_table(tl, k, external_pressure, &arg, scratch, &c.p_ext);
     if (rc) return rc;
     /* Start just above the external pressure: open, near rest. */
@@ -480,14 +508,49 @@ static int add_segment(const timeline *tl, const knots *k, double *scratch,
   } else {
     snprintf(target, sizeof target, "%s", VS_LEG_OUTLET);
   }
-  if (s->valve[0])
-    snprintf(name, sizeof name, "%s", s->valve);
-  else
-    snprintf(name, sizeof name, "%s_to_%s", s->name,
-             s->drains_to[0] ? s->drains_to : "outlet");
+  drain_link_name(s, name, sizeof name);
+  /* A total occlusion: no link; only the collaterals carry the flow. */
+  if (!(st->area_ratio > 0)) return VS_OK;
   /* A lesion narrows the segment where it drains. */
   return add_vein_link(leg, net, name, last, target, s->diameter_mm,
-                       s->n_parallel, l, s->valve, s->name, msg, msglen);
+                       s->n_parallel, l, s->valve, st, msg, msglen);
+}
+
+/* Every compartment must still drain to the outlet when a total occlusion
+ * removed a link (the arterial beds do not count: blood cannot leave
+ * through them). Returns 0 or VS_ENETWORK naming a cut-off compartment. */
+static int check_outflow(const vs_network *net, char *msg, size_t msglen) {
+  size_t nc = vs_network_compartment_count(net);
+  size_t nl = vs_network_link_count(net);
+  int out = vs_network_find_node(net, VS_LEG_OUTLET);
+  unsigned char *seen = calloc(nc + 1, 1);
+  if (!seen) return VS_ENOMEM;
+  int grown = 1;
+  /* Relax until nothing changes: a handful of sweeps over ~100 links. */
+  while (grown) {
+    grown = 0;
+    for (size_t k = 0; k < nl; ++k) {
+      const vs_link_spec *l = vs_network_link(net, k);
+      int a = vs_network_find_node(net, l->from);
+      int b = vs_network_find_node(net, l->to);
+      int ra = a == out || (a >= 0 && (size_t)a < nc && seen[a]);
+      int rb = b == out || (b >= 0 && (size_t)b < nc && seen[b]);
+      if (ra && b >= 0 && (size_t)b < nc && !seen[b]) seen[b] = 1, grown = 1;
+      if (rb && a >= 0 && (size_t)a < nc && !seen[a]) seen[a] = 1, grown = 1;
+    }
+  }
+  int rc = VS_OK;
+  for (size_t i = 0; i < nc; ++i)
+    if (!seen[i]) {
+      snprintf(msg, msglen,
+               "leg: a total occlusion leaves '%s' without any outflow (no "
+               "collateral bypasses it)",
+               vs_network_node_name(net, i));
+      rc = VS_ENETWORK;
+      break;
+    }
+  free(seen);
+  return rc;
 }
 
 static int add_connection(const vs_leg *leg, vs_network *net,
@@ -516,6 +579,24 @@ static int add_connection(const vs_leg *leg, vs_network *net,
     return VS_ENETWORK;
   }
   return VS_OK;
+}
+
+/* Palma crossover bypass: the graft from the common femoral vein to the
+ * other groin, whose healthy iliac veins carry the flow on to the cava (their
+ * resistance is small beside the graft's). */
+static int add_palma(const vs_leg *leg, vs_network *net,
+                     const vs_leg_treatment *t, char *msg, size_t msglen) {
+  char from[48], to[48];
+  if (!segment_named(leg, VS_LEG_CFV_SEGMENT) ||
+      !segment_named(leg, VS_LEG_CAVA_SEGMENT)) {
+    snprintf(msg, msglen, "palma: the leg has no %s or %s segment",
+             VS_LEG_CFV_SEGMENT, VS_LEG_CAVA_SEGMENT);
+    return VS_ENETWORK;
+  }
+  compartment_at(leg, VS_LEG_CFV_SEGMENT, 0.5, from, sizeof from);
+  compartment_at(leg, VS_LEG_CAVA_SEGMENT, 0.0, to, sizeof to);
+  return add_vein_link(leg, net, VS_LEG_PALMA_LINK, from, to, t->diameter_mm,
+                       1, t->length_cm, NULL, NULL, msg, msglen);
 }
 
 /* Arterial blood into a segment through its bed's resistance, sized for
@@ -582,7 +663,18 @@ int vs_leg_build(const vs_leg *leg, const vs_leg_protocol *protocol,
   knots k = {0};
   vs_network *net = NULL;
   double *scratch = NULL;
-  if ((rc = vs_network_create(&net))) return rc;
+  vs_leg_site site;
+  vs_leg_segment_state *state = malloc((leg->n_segments + 1) * sizeof *state);
+  if (!state) return VS_ENOMEM;
+  if ((rc = vs_leg_disease_state(leg, state, &site, msg, msglen))) {
+    free(state);
+    return rc;
+  }
+  tl.state = state;
+  if ((rc = vs_network_create(&net))) {
+    free(state);
+    return rc;
+  }
   tl.rho_g = VS_BLOOD_DENSITY_G_CM3 * VS_GRAVITY_CM_S2 / VS_DYN_CM2_PER_MMHG;
   if ((rc = build_knots(&tl, &k))) goto done;
   scratch = malloc(k.n * sizeof *scratch);
@@ -614,12 +706,23 @@ int vs_leg_build(const vs_leg *leg, const vs_leg_protocol *protocol,
     goto done;
   }
   for (size_t i = 0; i < leg->n_segments && !rc; ++i)
-    rc = add_segment(&tl, &k, scratch, net, &leg->segments[i], msg, msglen);
+    rc = add_segment(&tl, &k, scratch, net, i, msg, msglen);
   for (size_t i = 0; i < leg->n_connections && !rc; ++i)
     rc = add_connection(leg, net, &leg->connections[i], msg, msglen);
   for (size_t i = 0; i < leg->n_beds && !rc; ++i)
     rc = add_bed(&tl, &k, scratch, net, &leg->beds[i], msg, msglen);
+  for (size_t i = 0; i < leg->n_treatments && !rc; ++i)
+    if (leg->treatments[i].kind == VS_TREAT_PALMA)
+      rc = add_palma(leg, net, &leg->treatments[i], msg, msglen);
   if (rc) goto done;
+  if (site.segment[0]) {
+    char link[80];
+    drain_link_name(segment_named(leg, site.segment), link, sizeof link);
+    /* An occluded site has no link left: its lumen is 0 and its flow none. */
+    if (site.lumen_mm > 0 &&
+        (rc = vs_network_set_site(net, link, site.lumen_mm / 10.0)))
+      goto done;
+  }
   if (leg->contralateral_flow_ml_s > 0) {
     char ivc[48];
     compartment_at(leg, VS_LEG_CAVA_SEGMENT, 0.0, ivc, sizeof ivc);
@@ -640,9 +743,15 @@ int vs_leg_build(const vs_leg *leg, const vs_leg_protocol *protocol,
       goto done;
     }
   rc = vs_network_validate(net, msg, msglen);
+  for (size_t i = 0; i < leg->n_segments && !rc; ++i)
+    if (!(state[i].area_ratio > 0)) {
+      rc = check_outflow(net, msg, msglen);
+      break;
+    }
 done:
   free(k.t);
   free(scratch);
+  free(state);
   if (rc) {
     vs_network_free(&net);
     if (rc == VS_ENOMEM) snprintf(msg, msglen, "leg: out of memory");

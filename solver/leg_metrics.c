@@ -125,6 +125,30 @@ static double reflux_in_phase(const vs_run_result *r, const char *phase,
   return longest;
 }
 
+/* Mean transmural pressure (inside minus outside: what distends the vein
+ * and drives filtration) of a site over a whole phase; needs the run's
+ * network for the external pressures. */
+static double transmural_mean(const vs_run_result *r, const char *phase,
+                              const site *s, const vs_series *p) {
+  const vs_phase *ph = vs_result_phase(r, phase);
+  size_t k0, k1;
+  if (!r->network || !ph || !s->n ||
+      !window(r, ph->t_start_s, ph->t_end_s, &k0, &k1))
+    return NAN;
+  double sum = 0.0;
+  for (size_t i = 0; i < s->n; ++i) {
+    int node = vs_network_find_node(r->network, p->column_names[s->cols[i]]);
+    if (node < 0 || (size_t)node >= vs_network_compartment_count(r->network))
+      return NAN;
+    const vs_compartment_spec *c =
+        vs_network_compartment(r->network, (size_t)node);
+    for (size_t k = k0; k <= k1; ++k)
+      sum += p->data[k * p->n_columns + s->cols[i]] -
+             vs_waveform_eval(&c->p_ext, r->time[k]);
+  }
+  return sum / (double)(s->n * (k1 - k0 + 1));
+}
+
 double vs_leg_ulcer_incidence(double avp) {
   /* Nicolaides et al., J Vasc Surg 1993;17:414 (PHYSICS.md section 3). */
   if (!isfinite(avp)) return NAN;
@@ -170,7 +194,8 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
   m->reflux_time_max_perforator = nan;
   m->venous_volume = m->venous_filling_index = m->ejection_fraction = nan;
   m->residual_volume_fraction = m->collateral_flow_fraction = nan;
-  m->ulcer_risk_band = nan;
+  m->ulcer_risk_band = m->avp_transmural = nan;
+  m->lumen_diameter_treated = m->wall_shear_stress_treated = nan;
   m->n_valves = 0;
   if (!r || r->status != VS_RUN_OK) return;
   const vs_series *p = vs_result_series(r, "pressure");
@@ -196,6 +221,7 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
       phase_tail_mean(r, "standing", 5.0, &ankle, p, site_mean);
   m->avp_ankle = whole_phase_mean(r, "walking_last5", &ankle, p, site_mean);
   m->avp_drop = m->p_ankle_standing - m->avp_ankle;
+  m->avp_transmural = transmural_mean(r, "walking_last5", &ankle, p);
   m->ulcer_risk_band = vs_leg_ulcer_incidence(m->avp_ankle);
   m->p_cfv_standing = phase_tail_mean(r, "standing", 5.0, &cfv, p, site_mean);
   m->p_cfv_walk_rise =
@@ -224,6 +250,24 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
     m->gradient_exercise =
         phase_tail_mean(r, "supine_exercise", 5.0, &cfv, p, site_mean) -
         phase_tail_mean(r, "supine_exercise", 5.0, &cava, p, site_mean);
+  }
+
+  /* The treated (or diseased) site: its lumen, and the wall shear stress
+   * of the resting flow through it, lying. */
+  long c_site = r->site_link[0] ? column(q, r->site_link) : -1;
+  if (c_site >= 0) {
+    m->lumen_diameter_treated = r->site_lumen_mm;
+    const vs_phase *sup = vs_result_phase(r, "supine");
+    if (sup && r->site_lumen_mm > 0 &&
+        window(r, fmax(sup->t_start_s, sup->t_end_s - 5.0), sup->t_end_s,
+               &k0, &k1)) {
+      double qm = 0.0;
+      for (size_t k = k0; k <= k1; ++k)
+        qm += fabs(q->data[k * q->n_columns + (size_t)c_site]);
+      qm /= (double)(k1 - k0 + 1);
+      m->wall_shear_stress_treated = vs_wall_shear_stress_pa(
+          qm, r->site_lumen_mm, r->viscosity_mpa_s);
+    }
   }
 
   /* Air plethysmography from the calf volume. */

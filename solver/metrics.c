@@ -17,6 +17,7 @@ typedef enum {
   M_P_ANKLE_STANDING,
   M_AVP_ANKLE,
   M_AVP_DROP,
+  M_AVP_TRANSMURAL,
   M_REFILL_TIME_90,
   M_P_CFV_STANDING,
   M_P_CFV_WALK_RISE,
@@ -31,6 +32,8 @@ typedef enum {
   M_RESIDUAL_VOLUME_FRACTION,
   M_COLLATERAL_FLOW_FRACTION,
   M_ULCER_RISK_BAND,
+  M_LUMEN_TREATED,
+  M_WSS_TREATED,
   M_COUNT
 } metric_id;
 
@@ -57,6 +60,10 @@ static const vs_metric_info k_info[M_COUNT] = {
                      "the last 5 cycles of the walk"},
     [M_AVP_DROP] = {"avp_drop", "mmHg",
                     "standing ankle pressure minus the ambulatory pressure"},
+    [M_AVP_TRANSMURAL] = {"avp_transmural", "mmHg",
+                          "the ambulatory pressure less the external "
+                          "pressure on the ankle vein: what distends it "
+                          "(equal to avp_ankle without stockings)"},
     [M_REFILL_TIME_90] = {"refill_time_90", "s",
                           "RT90: time after the walk for the ankle pressure "
                           "to recover 90 % of its drop"},
@@ -98,6 +105,14 @@ static const vs_metric_info k_info[M_COUNT] = {
     [M_ULCER_RISK_BAND] = {"ulcer_risk_band", "%",
                            "ulcer incidence of the AVP band (Nicolaides "
                            "1993): 0 below 30 mmHg up to 73 above 80"},
+    [M_LUMEN_TREATED] = {"lumen_diameter_treated", "mm",
+                         "effective lumen diameter of the treated segment "
+                         "(untreated: of the diseased one): the stent's "
+                         "force balance, the balloon less its recoil, or "
+                         "the lesion's own lumen"},
+    [M_WSS_TREATED] = {"wall_shear_stress_treated", "Pa",
+                       "wall shear stress 4 mu Q / (pi r^3) in that lumen, "
+                       "lying at rest (last 5 s supine)"},
 };
 
 size_t vs_metrics_count(void) { return M_COUNT; }
@@ -141,6 +156,7 @@ static void leg_metrics(const vs_run_result *r, double *values) {
   values[M_P_ANKLE_STANDING] = m.p_ankle_standing;
   values[M_AVP_ANKLE] = m.avp_ankle;
   values[M_AVP_DROP] = m.avp_drop;
+  values[M_AVP_TRANSMURAL] = m.avp_transmural;
   values[M_REFILL_TIME_90] = m.refill_time_90;
   values[M_P_CFV_STANDING] = m.p_cfv_standing;
   values[M_P_CFV_WALK_RISE] = m.p_cfv_walk_rise;
@@ -155,6 +171,8 @@ static void leg_metrics(const vs_run_result *r, double *values) {
   values[M_RESIDUAL_VOLUME_FRACTION] = m.residual_volume_fraction;
   values[M_COLLATERAL_FLOW_FRACTION] = m.collateral_flow_fraction;
   values[M_ULCER_RISK_BAND] = m.ulcer_risk_band;
+  values[M_LUMEN_TREATED] = m.lumen_diameter_treated;
+  values[M_WSS_TREATED] = m.wall_shear_stress_treated;
 }
 
 void vs_metrics_compute(const vs_run_result *r, double *values) {

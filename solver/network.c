@@ -66,6 +66,7 @@ void vs_network_free(vs_network **net) {
   }
   for (size_t i = 0; i < n->n_phase; ++i) free(n->phase[i].name);
   free(n->phase);
+  free(n->site_link);
   free(n->comp);
   free(n->pnode);
   free(n->link);
@@ -76,6 +77,10 @@ void vs_network_free(vs_network **net) {
   vs_waveform_clear(&n->tilt_deg);
   free(n);
   *net = NULL;
+}
+
+double vs_network_viscosity_mpa_s(const vs_network *net) {
+  return net ? net->viscosity_poise / VS_POISE_PER_MPA_S : NAN;
 }
 
 int vs_network_set_blood(vs_network *net, double density_g_cm3,
@@ -202,6 +207,26 @@ int vs_network_add_phase(vs_network *net, const char *name, double t_start_s,
   net->phase[net->n_phase].t_start_s = t_start_s;
   net->phase[net->n_phase].t_end_s = t_end_s;
   return (int)net->n_phase++;
+}
+
+int vs_network_set_site(vs_network *net, const char *link,
+                        double lumen_diameter_cm) {
+  if (!net || !valid_name(link) || !isfinite(lumen_diameter_cm) ||
+      lumen_diameter_cm < 0)
+    return VS_EINVAL;
+  char *copy = vs_text_dup(link);
+  if (!copy) return VS_ENOMEM;
+  free(net->site_link);
+  net->site_link = copy;
+  net->site_lumen_cm = lumen_diameter_cm;
+  net->validated = 0;
+  return VS_OK;
+}
+
+const char *vs_network_site(const vs_network *net, double *lumen_diameter_cm) {
+  if (!net || !net->site_link) return NULL;
+  if (lumen_diameter_cm) *lumen_diameter_cm = net->site_lumen_cm;
+  return net->site_link;
 }
 
 size_t vs_network_phase_count(const vs_network *net) { return net->n_phase; }
@@ -453,6 +478,11 @@ int vs_network_validate(vs_network *net, char *msg, size_t msglen) {
       return VS_ENETWORK;
     }
     net->src_node[s] = i;
+  }
+  if (net->site_link && vs_network_find_link(net, net->site_link) < 0) {
+    snprintf(msg, msglen, "measurement site: unknown link '%s'",
+             net->site_link);
+    return VS_ENETWORK;
   }
   int rc = check_connected(net, msg, msglen);
   if (rc) return rc;

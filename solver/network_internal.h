@@ -22,6 +22,8 @@ struct vs_network {
     char *name;
     double t_start_s, t_end_s;
   } *phase;
+  char *site_link;          /* measurement site, or NULL */
+  double site_lumen_cm;
 
   /* Resolved by vs_network_validate: node indices (compartments first). */
   int validated;

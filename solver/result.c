@@ -22,6 +22,8 @@ int vs_result_create(vs_run_result **r, const char *name) {
     return VS_ENOMEM;
   }
   (*r)->status = VS_RUN_PENDING;
+  (*r)->site_lumen_mm = NAN;
+  (*r)->viscosity_mpa_s = NAN;
   return VS_OK;
 }
 

@@ -49,6 +49,13 @@ typedef struct {
 static vs_run_result *execute_one(const vs_run_job *job) {
   vs_run_result *res = NULL;
   if (vs_result_create(&res, job->name)) return NULL;
+  double lumen_cm = NAN;
+  const char *site = vs_network_site(job->network, &lumen_cm);
+  if (site) {
+    snprintf(res->site_link, sizeof res->site_link, "%s", site);
+    res->site_lumen_mm = 10.0 * lumen_cm;
+  }
+  res->viscosity_mpa_s = vs_network_viscosity_mpa_s(job->network);
   vs_system *sys = NULL;
   char msg[512];
   int rc = vs_system_create(job->network, &sys, msg, sizeof msg);
@@ -60,10 +67,12 @@ static vs_run_result *execute_one(const vs_run_job *job) {
   }
   res->n_metrics = vs_metrics_count();
   res->metrics = malloc((res->n_metrics + 1) * sizeof *res->metrics);
+  res->network = job->network;
   if (res->metrics)
     vs_metrics_compute(res, res->metrics);
   else
     res->n_metrics = 0;
+  res->network = NULL;
   return res;
 }
 

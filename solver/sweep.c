@@ -70,7 +70,9 @@ struct vs_sweep {
   size_t n_inputs;
   size_t block_runs[N_BLOCKS];  /* 1 for an absent block */
   int has_block[N_BLOCKS];
-  size_t n_runs;
+  size_t n_runs;                /* n_points x n_arms */
+  size_t n_points;              /* parameter sets (patients) */
+  size_t n_arms;                /* treatment arms, the untreated one first */
   size_t n_random_inputs;
   double *sample;               /* n_random x n_random_inputs, row-major */
   int has_sweep;
@@ -873,6 +875,8 @@ static int count_runs(vs_sweep *s, const ctx *x, struct fy_node *sweep) {
   for (int b = 0; b < N_BLOCKS; ++b)
     total = total > SIZE_MAX / s->block_runs[b] ? SIZE_MAX
                                                  : total * s->block_runs[b];
+  size_t points = total;
+  total = total > SIZE_MAX / s->n_arms ? SIZE_MAX : total * s->n_arms;
   struct fy_node *limit = lookup(sweep, "max_runs");
   double max_runs = limit ? number_of(limit) : 1e4;
   if ((double)total > max_runs) {
@@ -883,13 +887,16 @@ static int count_runs(vs_sweep *s, const ctx *x, struct fy_node *sweep) {
       snprintf(runs, sizeof runs, "too many");
     else
       snprintf(runs, sizeof runs, "%zu", total);
+    char arms[48] = "";
+    if (s->n_arms > 1) snprintf(arms, sizeof arms, " x arms %zu", s->n_arms);
     return fail(x, VS_ESCHEMA, line, col,
-                "sweep: expands to %s runs (grid %zu x zip %zu x random %zu), "
-                "more than max_runs = %.0f: raise sweep.max_runs if you mean "
-                "it",
+                "sweep: expands to %s runs (grid %zu x zip %zu x random "
+                "%zu%s), more than max_runs = %.0f: raise sweep.max_runs if "
+                "you mean it",
                 runs, s->block_runs[BLOCK_GRID], s->block_runs[BLOCK_ZIP],
-                s->block_runs[BLOCK_RANDOM], max_runs);
+                s->block_runs[BLOCK_RANDOM], arms, max_runs);
   }
+  s->n_points = points;
   s->n_runs = total;
   return VS_OK;
 }
@@ -968,7 +975,9 @@ int vs_sweep_load_string(const char *text, size_t len,
                                 msglen)))
     goto done;
   ctx x = {s->base->path, msg, msglen};
-  s->n_runs = 1;
+  s->n_arms = s->base->n_arms + 1;
+  s->n_points = 1;
+  s->n_runs = s->n_arms;
   s->width = 4;
   for (int b = 0; b < N_BLOCKS; ++b) s->block_runs[b] = 1;
   s->run_len = strlen(s->base->text);
@@ -985,7 +994,7 @@ int vs_sweep_load_string(const char *text, size_t len,
   if (!sweep) goto done;
   s->has_sweep = 1;
   if ((rc = load_sweep(s, &x, sweep))) goto done;
-  size_t w = digits_of(s->n_runs - 1);
+  size_t w = digits_of(s->n_points - 1);
   s->width = w > 4 ? (int)w : 4;
   blank_sweep_section(s, top);
 done:
@@ -1030,18 +1039,36 @@ const vs_sweep_input *vs_sweep_input_info(const vs_sweep *s, size_t j) {
 
 int vs_sweep_run_name(const vs_sweep *s, size_t run, char *buf, size_t len) {
   if (!s || run >= s->n_runs || !buf || !len) return VS_EINVAL;
-  if (!s->has_sweep)
+  size_t point = run / s->n_arms, arm = run % s->n_arms;
+  const char *arm_name = vs_sweep_arm_name(s, arm);
+  if (!s->has_sweep && s->n_arms == 1)
     snprintf(buf, len, "%s", s->base->name);
+  else if (!s->has_sweep)
+    snprintf(buf, len, "%s-%s", s->base->name, arm_name);
+  else if (s->n_arms == 1)
+    snprintf(buf, len, "%s-%0*zu", s->base->name, s->width, point);
   else
-    snprintf(buf, len, "%s-%0*zu", s->base->name, s->width, run);
+    snprintf(buf, len, "%s-%0*zu-%s", s->base->name, s->width, point,
+             arm_name);
   return VS_OK;
+}
+
+size_t vs_sweep_arm_count(const vs_sweep *s) { return s ? s->n_arms : 0; }
+
+const char *vs_sweep_arm_name(const vs_sweep *s, size_t arm) {
+  if (!s || arm >= s->n_arms) return NULL;
+  return arm == 0 ? VS_CASE_UNTREATED_ARM : s->base->arm_names[arm - 1];
+}
+
+size_t vs_sweep_baseline(const vs_sweep *s, size_t run) {
+  return s && s->n_arms ? run - run % s->n_arms : run;
 }
 
 /* Run index -> position in each block: random fastest, then zip, then the
  * grid with its first input slowest. */
 int vs_sweep_run_values(const vs_sweep *s, size_t run, double *values) {
   if (!s || run >= s->n_runs || (s->n_inputs && !values)) return VS_EINVAL;
-  size_t r = run;
+  size_t r = run / s->n_arms; /* the arms of a patient share its values */
   size_t k_random = r % s->block_runs[BLOCK_RANDOM];
   r /= s->block_runs[BLOCK_RANDOM];
   size_t k_zip = r % s->block_runs[BLOCK_ZIP];
@@ -1169,8 +1196,8 @@ int vs_sweep_build_run(const vs_sweep *s, size_t run, vs_case **c, char *msg,
   edit_ctx e = {s, values, s->base->path};
   char why[1024];
   int rc = vs_case_load_edited(s->run_text, s->run_len, s->base->path,
-                               s->has_sweep ? apply_values : NULL, &e, c, why,
-                               sizeof why);
+                               s->has_sweep ? apply_values : NULL, &e,
+                               run % s->n_arms, c, why, sizeof why);
   if (rc && msg && msglen) {
     char name[256], vals[512];
     vs_sweep_run_name(s, run, name, sizeof name);
@@ -1184,7 +1211,7 @@ int vs_sweep_build_run(const vs_sweep *s, size_t run, vs_case **c, char *msg,
 int vs_sweep_validate(const vs_sweep *s, int threads, char *msg,
                       size_t msglen) {
   if (!s) return VS_EINVAL;
-  if (!s->has_sweep) return VS_OK;
+  if (!s->has_sweep && s->n_arms == 1) return VS_OK;
   size_t bad = SIZE_MAX;
   int bad_rc = VS_OK;
   int nt = threads > 0 ? threads : omp_get_max_threads();

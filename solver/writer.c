@@ -80,6 +80,11 @@ struct vs_writer {
   double min_interval_s;
   size_t n_runs, n_cols;
   column *cols;
+  /* treatment arms (NULL without): each run's arm, its baseline run, and
+   * the first column that gets an offload_ difference */
+  char **arms;
+  size_t *baseline;
+  size_t offload_first;
 
   /* per run */
   double *summary;      /* n_runs x n_cols, row-major */
@@ -1121,9 +1126,15 @@ static int write_summary(const vs_writer *w, hid_t fid,
   size_t n = w->n_runs ? w->n_runs : 1;
   const char **status = calloc(n, sizeof *status);
   const char **message = calloc(n, sizeof *message);
-  const char **order = calloc(w->n_cols + 3, sizeof *order);
+  size_t n_off = w->arms && w->offload_first < w->n_cols
+                     ? w->n_cols - w->offload_first
+                     : 0;
+  size_t n_order = w->n_cols + 3 + (w->arms ? 2 : 0) + n_off;
+  const char **order = calloc(n_order, sizeof *order);
+  const char **base = calloc(n, sizeof *base);
+  char **off_names = calloc(n_off + 1, sizeof *off_names);
   double *values = calloc(n, sizeof *values);
-  if (!status || !message || !order || !values) {
+  if (!status || !message || !order || !base || !off_names || !values) {
     set_msg(msg, msglen, "out of memory");
     rc = VS_ENOMEM;
     goto done;
@@ -1134,18 +1145,64 @@ static int write_summary(const vs_writer *w, hid_t fid,
                        : complete ? "missing" : "pending";
     message[i] = stored && w->messages[i] ? w->messages[i] : "";
   }
-  order[0] = "run_name";
-  order[1] = "status";
-  order[2] = "message";
-  for (size_t j = 0; j < w->n_cols; ++j) order[j + 3] = w->cols[j].name;
+  size_t o = 0;
+  order[o++] = "run_name";
+  order[o++] = "status";
+  order[o++] = "message";
+  if (w->arms) {
+    order[o++] = "arm";
+    order[o++] = "baseline";
+    for (size_t i = 0; i < w->n_runs; ++i) base[i] = names[w->baseline[i]];
+  }
+  for (size_t j = 0; j < w->n_cols; ++j) order[o++] = w->cols[j].name;
+  for (size_t k = 0; k < n_off; ++k) {
+    off_names[k] = format_alloc("offload_%s", w->cols[w->offload_first + k].name);
+    if (!off_names[k]) {
+      set_msg(msg, msglen, "out of memory");
+      rc = VS_ENOMEM;
+      goto done;
+    }
+    order[o++] = off_names[k];
+  }
   hsize_t dims[1] = {w->n_runs};
   if ((rc = group_create(fid, "summary", w->gcpl, &g, msg, msglen)) ||
-      (rc = attr_strings(g, "columns", order, w->n_cols + 3, msg, msglen)) ||
+      (rc = attr_strings(g, "columns", order, n_order, msg, msglen)) ||
       (rc =
            write_strings(w, g, "run_name", names, w->n_runs, 0, msg, msglen)) ||
       (rc = write_strings(w, g, "status", status, w->n_runs, 0, msg, msglen)) ||
       (rc = write_strings(w, g, "message", message, w->n_runs, 0, msg, msglen)))
     goto done;
+  if (w->arms &&
+      ((rc = write_strings(w, g, "arm", (const char *const *)w->arms,
+                           w->n_runs, 0, msg, msglen)) ||
+       (rc = write_strings(w, g, "baseline", base, w->n_runs, 0, msg,
+                           msglen))))
+    goto done;
+  /* Offloading: each run minus its baseline (the same patient untreated),
+   * NaN unless both are stored. */
+  for (size_t k = 0; k < n_off; ++k) {
+    size_t j = w->offload_first + k;
+    for (size_t i = 0; i < w->n_runs; ++i) {
+      size_t b = w->baseline[i];
+      values[i] = w->state[i] == ST_STORED && w->state[b] == ST_STORED
+                      ? w->summary[i * w->n_cols + j] -
+                            w->summary[b * w->n_cols + j]
+                      : NAN;
+    }
+    char *desc = format_alloc("%s: this run minus its baseline run (the "
+                              "same patient untreated)",
+                              w->cols[j].name);
+    if (!desc) {
+      set_msg(msg, msglen, "out of memory");
+      rc = VS_ENOMEM;
+      goto done;
+    }
+    rc = write_dataset(w, g, off_names[k], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                       1, dims, values, or_text(w->cols[j].unit, ""), desc,
+                       msg, msglen);
+    free(desc);
+    if (rc) goto done;
+  }
   for (size_t j = 0; j < w->n_cols; ++j) {
     for (size_t i = 0; i < w->n_runs; ++i)
       values[i] = w->state[i] == ST_STORED ? w->summary[i * w->n_cols + j]
@@ -1159,6 +1216,9 @@ static int write_summary(const vs_writer *w, hid_t fid,
   VS_H5(h5_close(&g));
 done:
   (void)h5_close(&g);
+  for (size_t k = 0; off_names && k < n_off; ++k) free(off_names[k]);
+  free(off_names);
+  free(base);
   free(values);
   free(order);
   free(message);
@@ -1897,6 +1957,9 @@ static void writer_free(vs_writer **wp) {
     if (w->names) free(w->names[i]);
     if (w->messages) free(w->messages[i]);
   }
+  for (size_t i = 0; w->arms && i < w->n_runs; ++i) free(w->arms[i]);
+  free(w->arms);
+  free(w->baseline);
   for (size_t k = 0; k < w->n_parts; ++k) free(w->parts[k]);
   name_set_clear(&w->seen);
   free(w->parts);
@@ -2042,6 +2105,17 @@ static int copy_meta(vs_writer *w, const vs_output_meta *m) {
     w->cols[j].description = dup_or_null(or_text(c->description, ""));
     if (!w->cols[j].name || !w->cols[j].unit || !w->cols[j].description)
       return VS_ENOMEM;
+  }
+  if (m->arms && m->baseline) {
+    w->arms = calloc(w->n_runs + 1, sizeof *w->arms);
+    w->baseline = malloc((w->n_runs + 1) * sizeof *w->baseline);
+    if (!w->arms || !w->baseline) return VS_ENOMEM;
+    for (size_t i = 0; i < w->n_runs; ++i) {
+      if (!(w->arms[i] = dup_or_null(or_text(m->arms[i], ""))))
+        return VS_ENOMEM;
+      w->baseline[i] = m->baseline[i] < w->n_runs ? m->baseline[i] : i;
+    }
+    w->offload_first = m->offload_first_column;
   }
   return VS_OK;
 }

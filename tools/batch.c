@@ -135,6 +135,29 @@ static void print_table(const vs_cli_batch *b, const vs_batch_summary *s) {
   for (size_t i = 0; i < s->n_runs; ++i)
     printf(" %*s", width, s->status[i] == VS_RUN_OK ? "ok" : "FAILED");
   printf("\n");
+  if (!b->baseline) return;
+  /* Offloading: what each treatment took away (treated minus untreated). */
+  printf("\noffloading: treated minus untreated, same patient\n");
+  printf("%-28s %-10s", "metric", "unit");
+  for (size_t i = 0; i < s->n_runs; ++i) {
+    if (b->baseline[i] == i) continue;
+    b->name(b->name_user, i, name, sizeof name);
+    printf(" %*s", width, name);
+  }
+  printf("\n");
+  for (size_t j = 0; j < nm; ++j) {
+    int any = 0;
+    for (size_t i = 0; i < s->n_runs; ++i)
+      any |= b->baseline[i] != i && isfinite(s->metrics[i * nm + j]);
+    if (!any) continue;
+    printf("%-28s %-10s", m[j].name, m[j].unit);
+    for (size_t i = 0; i < s->n_runs; ++i) {
+      if (b->baseline[i] == i) continue;
+      double d = s->metrics[i * nm + j] - s->metrics[b->baseline[i] * nm + j];
+      printf(" %*.4g", width, d);
+    }
+    printf("\n");
+  }
 }
 
 static void print_failures(const vs_cli_batch *b, const vs_batch_summary *s) {
@@ -183,7 +206,10 @@ int vs_cli_run_batch(const vs_cli_batch *b, const vs_cli_run_options *o) {
       .series_stride = o->decimate,
       .resume = o->resume,
       .rank = g_rank,
-      .n_ranks = g_ranks};
+      .n_ranks = g_ranks,
+      .arms = b->arms,
+      .baseline = b->baseline,
+      .offload_first_column = ni};
   char msg[1024];
   vs_writer *w = NULL;
   int rc = vs_writer_open(&w, b->output, &meta, msg, sizeof msg);
@@ -267,6 +293,8 @@ int vs_cli_run_case(const char *case_path, const char *output,
   vs_column_info *inputs = calloc(ni + 1, sizeof *inputs);
   char **desc = calloc(ni + 1, sizeof *desc);
   int code = EXIT_BAD_INPUT;
+  const char **arms = NULL;
+  size_t *baseline = NULL;
   if (!inputs || !desc) goto done;
   for (size_t j = 0; j < ni; ++j) {
     const vs_sweep_input *in = vs_sweep_input_info(s, j);
@@ -274,6 +302,16 @@ int vs_cli_run_case(const char *case_path, const char *output,
     if (!(desc[j] = malloc(len))) goto done;
     snprintf(desc[j], len, "sweep input %s (%s)", in->path, in->block);
     inputs[j] = (vs_column_info){in->column, in->unit, desc[j]};
+  }
+  size_t n = vs_sweep_run_count(s), n_arms = vs_sweep_arm_count(s);
+  if (n_arms > 1) { /* treatment arms: offloading against the untreated */
+    arms = calloc(n, sizeof *arms);
+    baseline = calloc(n, sizeof *baseline);
+    if (!arms || !baseline) goto done;
+    for (size_t i = 0; i < n; ++i) {
+      arms[i] = vs_sweep_arm_name(s, i % n_arms);
+      baseline[i] = vs_sweep_baseline(s, i);
+    }
   }
   vs_run_source src;
   vs_sweep_run_source(s, &src);
@@ -286,9 +324,13 @@ int vs_cli_run_case(const char *case_path, const char *output,
                     .case_path = c->path,
                     .case_text = c->text,
                     .case_resolved = c->resolved,
-                    .command_line = command_line};
+                    .command_line = command_line,
+                    .arms = (const char *const *)arms,
+                    .baseline = baseline};
   code = vs_cli_run_batch(&b, o);
 done:
+  free(arms);
+  free(baseline);
   for (size_t j = 0; desc && j < ni; ++j) free(desc[j]);
   free(desc);
   free(inputs);

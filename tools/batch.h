@@ -32,6 +32,11 @@ typedef struct {
   vs_cli_namer name;
   const void *name_user;
   const char *output, *case_path, *case_text, *case_resolved, *command_line;
+  /* Treatment arms, or NULL: each run's arm name and baseline run (the
+   * same patient untreated); /summary gets offload_<metric> columns and
+   * the table an offloading block. */
+  const char *const *arms;
+  const size_t *baseline;
 } vs_cli_batch;
 
 /* Runs the batch, writes OUT, prints the table (or a count for big ones);

@@ -25,6 +25,9 @@
 extern "C" {
 #endif
 
+/** The arm name of a patient's run without treatment. */
+#define VS_CASE_UNTREATED_ARM "untreated"
+
 typedef struct {
   char *path;              /**< file name as given (or a display name) */
   char *name;              /**< `name:`, or the file's stem */
@@ -32,6 +35,10 @@ typedef struct {
   char *text;              /**< the file verbatim */
   char *resolved;          /**< the case as YAML, every default filled in */
   vs_network *network;     /**< validated network (owned) */
+  size_t n_arms;           /**< treatment arms besides the untreated one */
+  char **arm_names;        /**< their names (owned) */
+  size_t arm;              /**< the arm this network was built for (0:
+                                untreated) */
   vs_solver_options solver;
 } vs_case;
 

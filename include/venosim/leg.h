@@ -66,6 +66,7 @@
 
 #include "venosim/network.h"
 #include "venosim/result.h"
+#include "venosim/treatment.h"
 #include "venosim/valve.h"
 
 #ifdef __cplusplus
@@ -149,15 +150,97 @@ typedef struct {
   vs_valve valve;
 } vs_leg_valve;
 
-/** A fixed narrowing of a segment (residual post-thrombotic stenosis, an
- *  iliac compression): a Young-Tsai stenosis (stenosis.h) on the link that
- *  drains the segment. Clots, treatments and the other lesion kinds of
- *  PHYSICS.md 1.3 and 1.6 build on this. */
+/** What a lesion is (PHYSICS.md 1.3). Every kind narrows the segment where
+ *  it drains (a Young-Tsai stenosis on that link, stenosis.h); a lumen
+ *  left of 0 is a total occlusion: the link is removed and only the
+ *  collaterals carry the flow. */
+typedef enum {
+  VS_LESION_STENOSIS = 0, /**< residual post-thrombotic stenosis: chronic
+                               area loss, stiffer and less collapsible wall */
+  VS_LESION_CLOT,         /**< acute thrombus occupying part of the lumen */
+  VS_LESION_COMPRESSION,  /**< extrinsic compression (May-Thurner): a fixed
+                               narrowing and an external pressure on the
+                               segment */
+  VS_LESION_FILTER        /**< an IVC filter, with or without trapped clot */
+} vs_lesion_kind;
+
+/** A residual post-thrombotic stenosis is stiffer and less collapsible
+ *  than a normal vein (PHYSICS.md 1.3): its tube-law Kd and Kc are
+ *  multiplied by this. No public value; default 3, valid [1, 1000]. */
+#define VS_LEG_SCAR_WALL_STIFFENING_DEFAULT 3.0
+
+/** A lesion of one segment (at most one per segment). */
 typedef struct {
+  vs_lesion_kind kind;
   char segment[32];
-  double area_ratio;      /**< lumen left, As/A0, in (0, 1] */
-  double length_cm;       /**< lesion length */
+  double area_ratio;        /**< lumen left, As/A0, in [0, 1]: stenosis and
+                                 compression give it; clot and filter derive
+                                 it as 1 - occupied_fraction */
+  double occupied_fraction; /**< clot, filter: share of the lumen filled by
+                                 thrombus, [0, 1] (1: total occlusion) */
+  double length_cm;         /**< lesion length */
+  double wall_stiffening;   /**< multiplies the segment's tube-law stiffness
+                                 Kd and Kc (a scarred wall: >= 1) */
+  double external_mmhg;     /**< extrinsic pressure on the segment (the
+                                 artery over the vein), >= 0 */
+  double scar_stiffness_mmhg; /**< what the lesion pushes back on a stent
+                                   with (treatment.h vs_lesion_load) */
 } vs_leg_lesion;
+
+/** A treatment of the leg (PHYSICS.md 1.6; models in treatment.h). */
+typedef enum {
+  VS_TREAT_CLOT_REMOVAL = 0, /**< thrombolysis or thrombectomy: leaves
+                                  residual_fraction of the clot */
+  VS_TREAT_BALLOON,          /**< venoplasty: the balloon lumen less the
+                                  elastic recoil */
+  VS_TREAT_STENT,            /**< the lumen of the stent-lesion force
+                                  balance; a stiff stented wall; the
+                                  neighbour upstream narrowed */
+  VS_TREAT_STOCKINGS,        /**< graduated external pressure on the leg */
+  VS_TREAT_PALMA             /**< crossover bypass: a graft from the common
+                                  femoral vein to the other side's (the cava
+                                  through the healthy iliac veins) */
+} vs_treatment_kind;
+
+typedef struct {
+  vs_treatment_kind kind;
+  char segment[32];           /**< the treated lesion's segment (clot
+                                   removal, balloon, stent) */
+  double residual_fraction;   /**< clot removal: share of the clot left */
+  double diameter_mm;         /**< balloon; stent nominal; Palma graft */
+  double length_cm;           /**< stent; Palma graft */
+  double recoil;              /**< balloon: elastic recoil fraction */
+  vs_stent stent;             /**< stent: type, size, radial force */
+  double adjacent_narrowing;  /**< stent: area lost by the segment draining
+                                   into the stented one (Al-Hakim 2018) */
+  double adjacent_length_cm;  /**< stent: length of that narrowing */
+  double stent_wall_stiffening; /**< stent: multiplies Kd and Kc of the
+                                     stented compartments */
+  vs_stocking stocking;       /**< stockings */
+} vs_leg_treatment;
+
+/** Length of the narrowing a stent causes in the segment upstream of it
+ *  (the stent's end pressing on the next vein). No public value; default
+ *  2 cm. */
+#define VS_LEG_ADJACENT_LENGTH_DEFAULT_CM 2.0
+/** Palma crossover graft: the contralateral great saphenous vein, about
+ *  6 mm wide, tunnelled suprapubically from one groin to the other (about
+ *  30 cm). Inputs; defaults from the vein's size (PHYSICS.md 1.5: radius
+ *  about 1.8 mm at rest, wider when arterialised) [check]. */
+#define VS_LEG_PALMA_DIAMETER_DEFAULT_MM 6.0
+#define VS_LEG_PALMA_LENGTH_DEFAULT_CM 30.0
+/** The Palma graft's link. */
+#define VS_LEG_PALMA_LINK "palma_graft"
+
+/** The treated (or, untreated, the diseased) site of a built leg: the
+ *  lumen a treatment achieved, reported as lumen_diameter_treated. */
+typedef struct {
+  char segment[32];       /**< "" when the leg has no lesion */
+  double lumen_mm;        /**< effective lumen diameter (0: occluded) */
+  double area_ratio;      /**< effective lumen left, As/A0 (> 1: a stent
+                               wider than the native vein) */
+  int stented;
+} vs_leg_site;
 
 /** Everything about the leg that a case file can change. */
 typedef struct {
@@ -171,6 +254,8 @@ typedef struct {
   vs_leg_valve *valves;
   size_t n_lesions;
   vs_leg_lesion *lesions;         /**< none in the default leg */
+  size_t n_treatments;
+  vs_leg_treatment *treatments;   /**< applied in order, none by default */
 
   unsigned compartments_per_segment; /**< n, the 1D resolution (>= 1) */
   double wall_stiffness_scale;    /**< multiplies every segment's K */
@@ -240,6 +325,8 @@ typedef struct {
   double p_ankle_standing;     /**< mmHg, mean over the last 5 s standing */
   double avp_ankle;            /**< mmHg, mean over the walk's last 5 cycles */
   double avp_drop;             /**< mmHg, standing minus AVP */
+  double avp_transmural;       /**< mmHg, AVP less the external pressure on
+                                    the ankle vein (stockings) */
   double refill_time_90;       /**< s, after the walk, to recover 90 % */
   double p_cfv_standing;       /**< mmHg */
   double p_cfv_walk_rise;      /**< mmHg, walking minus standing */
@@ -254,6 +341,9 @@ typedef struct {
   double residual_volume_fraction; /**< %, after the walk */
   double collateral_flow_fraction; /**< 1, standing */
   double ulcer_risk_band;      /**< %, ulcer incidence of the AVP band */
+  double lumen_diameter_treated;   /**< mm, the site's effective lumen */
+  double wall_shear_stress_treated;/**< Pa, in the site's lumen lying at
+                                        rest */
   size_t n_valves;             /**< valves found in the run */
   char valve_names[32][32];
   double reflux_time[32];      /**< s, per valve, longest retrograde run */
@@ -271,9 +361,39 @@ int vs_leg_default(vs_leg *leg);
 int vs_leg_copy(vs_leg *dst, const vs_leg *src);
 void vs_leg_clear(vs_leg *leg);
 
-/** Add a lesion (copied); VS_EINVAL for an unknown segment or a ratio or
- *  length out of range. */
-int vs_leg_add_lesion(vs_leg *leg, const vs_leg_lesion *lesion);
+/** A lesion of `kind` on `segment` with the kind's defaults (wall
+ *  stiffening, scar stiffness); the caller sets its size. */
+vs_leg_lesion vs_leg_lesion_default(vs_lesion_kind kind, const char *segment);
+/** Add a lesion (copied); VS_EINVAL with the reason in msg for an unknown
+ *  segment, a second lesion on one segment, or a value out of range. */
+int vs_leg_add_lesion(vs_leg *leg, const vs_leg_lesion *lesion, char *msg,
+                      size_t msglen);
+/** A treatment of `kind` with its defaults (treatment.h). */
+vs_leg_treatment vs_leg_treatment_default(vs_treatment_kind kind);
+/** Add a treatment (copied); VS_EINVAL with the reason in msg when it
+ *  names a segment without a lesion it can treat, a stent longer than its
+ *  segment or a value out of range. */
+int vs_leg_add_treatment(vs_leg *leg, const vs_leg_treatment *t, char *msg,
+                         size_t msglen);
+/** A segment as its lesions and treatments leave it: what vs_leg_build
+ *  puts into the network. */
+typedef struct {
+  double area_ratio;        /**< lumen left where it drains, As/A0 (1: no
+                                 narrowing, 0: occluded; > 1 is read as 1) */
+  double length_cm;         /**< length of that narrowing */
+  double stiffening;        /**< multiplies Kd and Kc of every compartment */
+  double external_mmhg;     /**< extrinsic pressure on every compartment */
+  double stented_length_cm; /**< proximal length held open by a stent */
+  double stent_lumen_mm;    /**< the stent's achieved lumen (0: none) */
+  double stent_stiffening;  /**< multiplies Kd and Kc where stented */
+} vs_leg_segment_state;
+
+/** Every segment's state (states[leg->n_segments]) after the lesions and
+ *  then the treatments in order, and the site a run reports: the first
+ *  treated lesion, else the first lesion (site->segment "" if none).
+ *  Returns 0 or VS_EINVAL with the reason in msg. */
+int vs_leg_disease_state(const vs_leg *leg, vs_leg_segment_state *states,
+                         vs_leg_site *site, char *msg, size_t msglen);
 
 /** Look-ups by name (NULL if absent). */
 vs_leg_segment *vs_leg_find_segment(vs_leg *leg, const char *name);

@@ -106,6 +106,8 @@ void vs_network_free(vs_network **net);
 /** Blood properties: density g/cm^3, viscosity mPa s. */
 int vs_network_set_blood(vs_network *net, double density_g_cm3,
                          double viscosity_mpa_s);
+/** Blood viscosity, mPa s. */
+double vs_network_viscosity_mpa_s(const vs_network *net);
 /** Body tilt, degrees from horizontal (copied). Default: 90 (upright). */
 int vs_network_set_tilt(vs_network *net, const vs_waveform *tilt_deg);
 
@@ -128,6 +130,16 @@ size_t vs_network_phase_count(const vs_network *net);
 /** Phase i: its name (owned by the network) and window. */
 const char *vs_network_phase(const vs_network *net, size_t i,
                              double *t_start_s, double *t_end_s);
+
+/** Mark the run's measurement site: the link that drains a treated or
+ *  diseased segment and that segment's effective lumen diameter (cm; 0:
+ *  occluded). Runs report it with their results (result.h) and the
+ *  treated-site metrics are taken there. The link is resolved by name at
+ *  vs_network_validate. */
+int vs_network_set_site(vs_network *net, const char *link,
+                        double lumen_diameter_cm);
+/** The site's link name (NULL if none) and lumen diameter (cm). */
+const char *vs_network_site(const vs_network *net, double *lumen_diameter_cm);
 
 /** Resolves names and checks every parameter and the topology (every link
  *  end exists, no link between two pressure nodes, every compartment

@@ -73,6 +73,13 @@ typedef struct {
   vs_solver_stats stats;
   size_t n_phases;
   vs_phase *phases;       /**< the network's phases (owned) */
+  char site_link[64];     /**< the network's measurement site ("": none) */
+  double site_lumen_mm;   /**< its effective lumen diameter, mm */
+  double viscosity_mpa_s; /**< blood viscosity of the run */
+  const struct vs_network *network; /**< the network the run was built
+                                         from, borrowed while its metrics
+                                         are taken (external pressures);
+                                         NULL otherwise */
   size_t n_metrics;
   double *metrics;        /**< aligned with the metric table (NaN: n/a) */
 } vs_run_result;

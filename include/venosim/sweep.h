@@ -28,9 +28,17 @@
  * one at a time per thread: a sweep holds its plan, never its networks, and
  * memory does not grow with the number of runs.
  *
+ * Treatment arms (`arms:`, case.h) multiply the runs once more: every
+ * parameter set (a patient) is run untreated and then with each arm, the
+ * arm varying fastest, so run r is patient r / A, arm r % A (A arms
+ * counting the untreated one) and its baseline (the untreated run it is
+ * compared with) is r - r % A.
+ *
  * Runs are named `<case>-<index>` with the index zero-padded to the width of
- * the largest (at least 4 digits); a case without a sweep is one run named
- * after the case. `sweep.max_runs` (default 10000) bounds the expansion.
+ * the largest (at least 4 digits), then `-<arm>` when the case has arms; a
+ * case without a sweep is one run named after the case (`<case>-<arm>` with
+ * arms). `sweep.max_runs` (default 10000) bounds the expansion, arms
+ * included.
  */
 #ifndef VENOSIM_SWEEP_H
 #define VENOSIM_SWEEP_H
@@ -70,6 +78,12 @@ void vs_sweep_free(vs_sweep **s);
 const vs_case *vs_sweep_case(const vs_sweep *s);
 /** Number of runs (1 without a sweep). */
 size_t vs_sweep_run_count(const vs_sweep *s);
+/** Arms per patient, the untreated one included (1 without arms). */
+size_t vs_sweep_arm_count(const vs_sweep *s);
+/** Name of arm k ("untreated" for 0), or NULL. */
+const char *vs_sweep_arm_name(const vs_sweep *s, size_t arm);
+/** The untreated run of run `run`'s patient (itself when untreated). */
+size_t vs_sweep_baseline(const vs_sweep *s, size_t run);
 /** Runs contributed by each block: 0 for a block that is absent. */
 void vs_sweep_block_counts(const vs_sweep *s, size_t *grid, size_t *zip,
                            size_t *random);

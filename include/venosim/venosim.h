@@ -18,6 +18,7 @@
 #include "venosim/segment.h"
 #include "venosim/stenosis.h"
 #include "venosim/valve.h"
+#include "venosim/treatment.h"
 #include "venosim/network.h"
 #include "venosim/leg.h"
 #include "venosim/result.h"

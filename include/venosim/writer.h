@@ -24,7 +24,10 @@
  *   /summary/                   one 1D dataset per column, one row per run,
  *                               in run order; attribute `columns` lists them
  *     run_name, status, message strings
+ *     arm, baseline             strings, with treatment arms: the run's arm
+ *                               and the run it is compared with
  *     <column>                  double, attrs unit, description
+ *     offload_<column>          with arms: this run minus its baseline
  *
  * Every dataset carrying a quantity has a `unit` attribute. Object
  * modification times are not stored, so reruns are byte-identical. With
@@ -98,6 +101,13 @@ typedef struct {
                                      alone) */
   double commit_interval_s;     /**< least time between two commits (0:
                                      as soon as runs finish) */
+  const char *const *arms;      /**< treatment arms: each run's arm name
+                                     (n_runs), or NULL */
+  const size_t *baseline;       /**< with arms: each run's baseline run,
+                                     the same patient untreated (itself
+                                     when untreated) */
+  size_t offload_first_column;  /**< with arms: columns from this one on
+                                     (the metrics) get offload_<name> */
 } vs_output_meta;
 
 /** Prepare to write OUT: checks that its folder exists and is writable,

@@ -30,8 +30,12 @@ static vs_leg_measurements run_leg_lesion(const char *const *leaky,
   vs_leg leg;
   assert_int_equal(vs_leg_default(&leg), 0);
   if (iliac_ratio < 1.0) {
-    vs_leg_lesion les = {"common_iliac", iliac_ratio, 4.0};
-    assert_int_equal(vs_leg_add_lesion(&leg, &les), 0);
+    vs_leg_lesion les =
+        vs_leg_lesion_default(VS_LESION_STENOSIS, "common_iliac");
+    les.area_ratio = iliac_ratio;
+    les.length_cm = 4.0;
+    char why[256];
+    if (vs_leg_add_lesion(&leg, &les, why, sizeof why)) fail_msg("%s", why);
   }
   for (size_t i = 0; leaky && leaky[i]; ++i) {
     vs_leg_valve *v = vs_leg_find_valve(&leg, leaky[i]);
