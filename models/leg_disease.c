@@ -274,7 +274,6 @@ int vs_leg_disease_state(const vs_leg *leg, vs_leg_segment_state *st,
   double *occupied = malloc((nl + 1) * sizeof *occupied);
   double *adjacent = malloc((leg->n_segments + 1) * sizeof *adjacent);
   double *adj_len = calloc(leg->n_segments + 1, sizeof *adj_len);
-  long first_treated = -1;
   int rc = VS_OK;
   if (!area || !occupied || !adjacent || !adj_len) {
     rc = VS_ENOMEM;
@@ -308,7 +307,6 @@ int vs_leg_disease_state(const vs_leg *leg, vs_leg_segment_state *st,
     }
     const vs_leg_segment *seg = &leg->segments[s];
     double d0 = seg->diameter_mm;
-    if (first_treated < 0) first_treated = l;
     switch (t->kind) {
     case VS_TREAT_CLOT_REMOVAL:
       occupied[l] = vs_clot_after_removal(occupied[l], t->residual_fraction);
@@ -333,9 +331,9 @@ int vs_leg_disease_state(const vs_leg *leg, vs_leg_segment_state *st,
         rc = VS_EINVAL;
         goto done;
       }
-      /* A stent wider than the lesion's unloaded lumen stops where the
-       * vessel itself no longer narrows it. */
-      d = fmax(d, fmin(load.lumen_mm, t->stent.nominal_diameter_mm));
+      /* A stent no wider than the lesion's lumen does not touch it: blood
+       * flows through and around its struts, and the lumen stays. */
+      d = fmax(d, load.lumen_mm);
       area[l] = (d / d0) * (d / d0);
       st[s].stented_length_cm = t->stent.length_cm;
       st[s].stent_lumen_mm = d;
@@ -362,8 +360,14 @@ int vs_leg_disease_state(const vs_leg *leg, vs_leg_segment_state *st,
       st[j].area_ratio = fmin(st[j].area_ratio, 1.0) * adjacent[j];
       st[j].length_cm = fmax(st[j].length_cm, adj_len[j]);
     }
-  /* The site: the first treated lesion, else the first lesion. */
-  long site_l = first_treated >= 0 ? first_treated : (nl ? 0 : -1);
+  /* The site: the most severe lesion as the patient has it (least lumen
+   * left before treatment; the first of equals), so that every arm of a
+   * patient reports the same segment. */
+  long site_l = -1;
+  for (size_t l = 0; l < nl; ++l)
+    if (site_l < 0 ||
+        lesion_area(&leg->lesions[l]) < lesion_area(&leg->lesions[site_l]))
+      site_l = (long)l;
   if (site_l >= 0) {
     const vs_leg_lesion *les = &leg->lesions[site_l];
     long s = segment_index(leg, les->segment);

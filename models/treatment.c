@@ -82,7 +82,9 @@ static double stent_force(const vs_stent *s, double x) {
   if (x >= 1.0) return 0.0;
   if (s->type == VS_STENT_NITINOL) {
     const double xp = VS_STENT_NITINOL_PLATEAU_END;
-    return x <= xp ? f : f * (1.0 - x) / (1.0 - xp);
+    const double slope = VS_STENT_NITINOL_PLATEAU_SLOPE / (1.0 - xr);
+    if (x <= xp) return f * (1.0 + slope * (xr - x));
+    return f * (1.0 + slope * (xr - xp)) * (1.0 - x) / (1.0 - xp);
   }
   if (x >= xr) return f * (1.0 - x) / (1.0 - xr);
   return f * (1.0 + VS_STENT_BRAIDED_STIFFENING * (xr - x) / (1.0 - xr));

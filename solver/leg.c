@@ -719,8 +719,8 @@ int vs_leg_build(const vs_leg *leg, const vs_leg_protocol *protocol,
     char link[80];
     drain_link_name(segment_named(leg, site.segment), link, sizeof link);
     /* An occluded site has no link left: its lumen is 0 and its flow none. */
-    if (site.lumen_mm > 0 &&
-        (rc = vs_network_set_site(net, link, site.lumen_mm / 10.0)))
+    if ((rc = vs_network_set_site(net, site.lumen_mm > 0 ? link : NULL,
+                                  site.lumen_mm / 10.0)))
       goto done;
   }
   if (leg->contralateral_flow_ml_s > 0) {

@@ -255,8 +255,8 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
   /* The treated (or diseased) site: its lumen, and the wall shear stress
    * of the resting flow through it, lying. */
   long c_site = r->site_link[0] ? column(q, r->site_link) : -1;
+  m->lumen_diameter_treated = r->site_lumen_mm;
   if (c_site >= 0) {
-    m->lumen_diameter_treated = r->site_lumen_mm;
     const vs_phase *sup = vs_result_phase(r, "supine");
     if (sup && r->site_lumen_mm > 0 &&
         window(r, fmax(sup->t_start_s, sup->t_end_s - 5.0), sup->t_end_s,
@@ -304,6 +304,10 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
   long c_coll = column(q, VS_LEG_COLLATERAL);
   long c_iliac = column(q, "external_iliac_to_common_iliac");
   const vs_phase *st = vs_result_phase(r, "standing");
+  /* An occluded external iliac vein has no axial link left: all of its
+   * outflow takes the collateral. */
+  if (c_coll >= 0 && c_iliac < 0 && st)
+    m->collateral_flow_fraction = 1.0;
   if (c_coll >= 0 && c_iliac >= 0 && st &&
       window(r, st->t_end_s - 5.0, st->t_end_s, &k0, &k1)) {
     double qc = 0, qi = 0;

@@ -211,22 +211,25 @@ int vs_network_add_phase(vs_network *net, const char *name, double t_start_s,
 
 int vs_network_set_site(vs_network *net, const char *link,
                         double lumen_diameter_cm) {
-  if (!net || !valid_name(link) || !isfinite(lumen_diameter_cm) ||
+  if (!net || (link && !valid_name(link)) || !isfinite(lumen_diameter_cm) ||
       lumen_diameter_cm < 0)
     return VS_EINVAL;
-  char *copy = vs_text_dup(link);
-  if (!copy) return VS_ENOMEM;
+  char *copy = link ? vs_text_dup(link) : NULL;
+  if (link && !copy) return VS_ENOMEM;
   free(net->site_link);
   net->site_link = copy;
+  net->has_site = 1;
   net->site_lumen_cm = lumen_diameter_cm;
   net->validated = 0;
   return VS_OK;
 }
 
-const char *vs_network_site(const vs_network *net, double *lumen_diameter_cm) {
-  if (!net || !net->site_link) return NULL;
+int vs_network_site(const vs_network *net, const char **link,
+                    double *lumen_diameter_cm) {
+  if (!net || !net->has_site) return 0;
+  if (link) *link = net->site_link;
   if (lumen_diameter_cm) *lumen_diameter_cm = net->site_lumen_cm;
-  return net->site_link;
+  return 1;
 }
 
 size_t vs_network_phase_count(const vs_network *net) { return net->n_phase; }

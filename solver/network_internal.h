@@ -22,7 +22,8 @@ struct vs_network {
     char *name;
     double t_start_s, t_end_s;
   } *phase;
-  char *site_link;          /* measurement site, or NULL */
+  int has_site;             /* a measurement site is marked */
+  char *site_link;          /* its link, or NULL */
   double site_lumen_cm;
 
   /* Resolved by vs_network_validate: node indices (compartments first). */

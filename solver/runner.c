@@ -50,9 +50,9 @@ static vs_run_result *execute_one(const vs_run_job *job) {
   vs_run_result *res = NULL;
   if (vs_result_create(&res, job->name)) return NULL;
   double lumen_cm = NAN;
-  const char *site = vs_network_site(job->network, &lumen_cm);
-  if (site) {
-    snprintf(res->site_link, sizeof res->site_link, "%s", site);
+  const char *site = NULL;
+  if (vs_network_site(job->network, &site, &lumen_cm)) {
+    snprintf(res->site_link, sizeof res->site_link, "%s", site ? site : "");
     res->site_lumen_mm = 10.0 * lumen_cm;
   }
   res->viscosity_mpa_s = vs_network_viscosity_mpa_s(job->network);

@@ -414,6 +414,9 @@ static int resolve(resolver *rs, struct fy_node *map,
   int d = vs_schema_discriminator(table);
   if (d >= 0 && map)
     variant = scalar_of(map, table[d].key, variant_buf, sizeof variant_buf);
+  /* An absent discriminator takes its default (a lesion is a stenosis). */
+  if (d >= 0 && (!variant || !variant[0]) && table[d].def_text)
+    variant = table[d].def_text;
   int idx = vs_schema_find(table, tk->text);
   if (idx < 0) {
     keys_text(table, variant, keys, sizeof keys);

@@ -12,6 +12,8 @@ typedef struct {
   vs_run_spec *runs;
   vs_network **networks;
   const char *description;
+  const char *const *arms; /* each run's arm (static storage) */
+  size_t *baseline;        /* each run's untreated run (itself if none) */
 } vs_demo;
 
 int vs_demo_create(vs_demo *demo, char *msg, size_t msglen);

@@ -205,7 +205,8 @@ static void spec_namer(const void *user, size_t i, char *buf, size_t len) {
 static int run_batch(const vs_run_spec *runs, size_t n, const cli_options *o,
                      const char *output, const char *case_path,
                      const char *case_text, const char *case_resolved,
-                     const char *command_line) {
+                     const char *command_line, const char *const *arms,
+                     const size_t *baseline) {
   vs_run_source src;
   vs_runner_spec_source(runs, n, &src);
   vs_cli_batch b = {.src = &src,
@@ -215,7 +216,9 @@ static int run_batch(const vs_run_spec *runs, size_t n, const cli_options *o,
                     .case_path = case_path,
                     .case_text = case_text,
                     .case_resolved = case_resolved,
-                    .command_line = command_line};
+                    .command_line = command_line,
+                    .arms = arms,
+                    .baseline = baseline};
   vs_cli_run_options ro = run_options(o);
   return vs_cli_run_batch(&b, &ro);
 }
@@ -329,7 +332,7 @@ static int cmd_run(const cli_options *o, const char *command_line) {
   if (load_any(o, &c)) return EXIT_BAD_INPUT;
   vs_run_spec run = {.name = c->name, .network = c->network, .solver = c->solver};
   int code = run_batch(&run, 1, o, output, c->path, c->text, c->resolved,
-                       command_line);
+                       command_line, NULL, NULL);
   vs_case_free(&c);
   return code;
 }
@@ -344,7 +347,7 @@ static int cmd_demo(const cli_options *o, const char *command_line) {
   printf("venosim demonstration: %s\n\n", demo.description);
   int code = run_batch(demo.runs, demo.n_runs, o,
                        o->output ? o->output : "venosim-demo.h5", NULL, NULL,
-                       NULL, command_line);
+                       NULL, command_line, demo.arms, demo.baseline);
   vs_demo_clear(&demo);
   return code;
 }

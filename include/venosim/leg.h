@@ -389,8 +389,10 @@ typedef struct {
 } vs_leg_segment_state;
 
 /** Every segment's state (states[leg->n_segments]) after the lesions and
- *  then the treatments in order, and the site a run reports: the first
- *  treated lesion, else the first lesion (site->segment "" if none).
+ *  then the treatments in order, and the site a run reports: the most
+ *  severe lesion as the patient has it, before treatment (least lumen
+ *  left, the first of equals; site->segment "" without lesions), so that
+ *  every arm of one patient reports the same segment.
  *  Returns 0 or VS_EINVAL with the reason in msg. */
 int vs_leg_disease_state(const vs_leg *leg, vs_leg_segment_state *states,
                          vs_leg_site *site, char *msg, size_t msglen);

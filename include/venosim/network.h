@@ -131,15 +131,17 @@ size_t vs_network_phase_count(const vs_network *net);
 const char *vs_network_phase(const vs_network *net, size_t i,
                              double *t_start_s, double *t_end_s);
 
-/** Mark the run's measurement site: the link that drains a treated or
- *  diseased segment and that segment's effective lumen diameter (cm; 0:
- *  occluded). Runs report it with their results (result.h) and the
- *  treated-site metrics are taken there. The link is resolved by name at
- *  vs_network_validate. */
+/** Mark the run's measurement site: a diseased or treated segment's
+ *  effective lumen diameter (cm; 0: occluded) and the link that drains it
+ *  (NULL when an occlusion removed it). Runs report it with their results
+ *  (result.h) and the treated-site metrics are taken there. The link is
+ *  resolved by name at vs_network_validate. */
 int vs_network_set_site(vs_network *net, const char *link,
                         double lumen_diameter_cm);
-/** The site's link name (NULL if none) and lumen diameter (cm). */
-const char *vs_network_site(const vs_network *net, double *lumen_diameter_cm);
+/** 1 if the network has a site: its link name (NULL if none) into *link
+ *  and its lumen diameter (cm). */
+int vs_network_site(const vs_network *net, const char **link,
+                    double *lumen_diameter_cm);
 
 /** Resolves names and checks every parameter and the topology (every link
  *  end exists, no link between two pressure nodes, every compartment

@@ -73,8 +73,10 @@ typedef struct {
   vs_solver_stats stats;
   size_t n_phases;
   vs_phase *phases;       /**< the network's phases (owned) */
-  char site_link[64];     /**< the network's measurement site ("": none) */
-  double site_lumen_mm;   /**< its effective lumen diameter, mm */
+  char site_link[64];     /**< the link draining the network's
+                               measurement site ("": none) */
+  double site_lumen_mm;   /**< the site's effective lumen diameter, mm
+                               (NaN: no site; 0: occluded) */
   double viscosity_mpa_s; /**< blood viscosity of the run */
   const struct vs_network *network; /**< the network the run was built
                                          from, borrowed while its metrics

@@ -35,9 +35,13 @@
  * x_ref = VS_STENT_REFERENCE_FRACTION = 0.75:
  *
  *   laser-cut nitinol (superelastic plateau, Zilver Vena, Venovo, Vici, Abre):
- *     f(x) = f_ref                               x <= x_p
- *     f(x) = f_ref (1 - x) / (1 - x_p)           x_p < x < 1
- *     x_p = VS_STENT_NITINOL_PLATEAU_END (default 0.9)
+ *     f(x) = f_ref [1 + sigma (x_ref - x) / (1 - x_ref)]         x <= x_p
+ *     f(x) = f(x_p) (1 - x) / (1 - x_p)                          x_p < x < 1
+ *     x_p = VS_STENT_NITINOL_PLATEAU_END (default 0.9), sigma =
+ *     VS_STENT_NITINOL_PLATEAU_SLOPE (default 0.5): the unloading plateau
+ *     rises gently with compression, so a wider stent of the same force
+ *     rating opens a lesion further (oversizing), but far less steeply than
+ *     a braided stent
  *   braided (Wallstent-type: a spring that stiffens below x_ref):
  *     f(x) = f_ref (1 - x) / (1 - x_ref)                         x_ref <= x < 1
  *     f(x) = f_ref [1 + s (x_ref - x) / (1 - x_ref)]             x < x_ref
@@ -61,7 +65,8 @@
  * bisection. If p_lesion(D) = 0 (no load at nominal) the stent reaches D.
  * Closed forms exist on each linear branch: on the nitinol plateau with the
  * wall stretched (d > L), writing C = f_ref 1e6 / (pi VS_DYN_CM2_PER_MMHG)
- * (mmHg mm), (k/L) d^2 + (p_ext - k) d - C = 0.
+ * (mmHg mm) and b = sigma / (1 - x_ref),
+ * (k/L) d^2 + (p_ext - k + C b / D) d - C (1 + b x_ref) = 0.
  *
  * A stented segment is practically non-collapsible: its compartments' tube
  * law is stiffened by VS_STENT_WALL_STIFFENING_DEFAULT. A common-iliac stent
@@ -165,14 +170,22 @@ typedef struct {
  *  valid [0.75, 0.99] (must not start before the reference fraction). */
 #define VS_STENT_NITINOL_PLATEAU_END 0.9
 
+/** Nitinol curve: rise of the plateau with compression, as a fraction of
+ *  f_ref per (1 - x_ref) of diameter (the braided upper branch has 1).
+ *  No public per-product value; default 0.5, valid [0, 1] (0: flat). */
+#define VS_STENT_NITINOL_PLATEAU_SLOPE 0.5
+
 /** Braided curve: slope of the branch below 0.75 D as a multiple of the
  *  slope above it. Default 3, valid [1, 20]. */
 #define VS_STENT_BRAIDED_STIFFENING 3.0
 
 /** Stented wall: multiplier on the stented compartments' tube-law
  *  stiffness (both branches), making them practically non-collapsible.
- *  No public value; default 50, valid [1, 1000]. */
-#define VS_STENT_WALL_STIFFENING_DEFAULT 50.0
+ *  No public value; default 20 (the lumen then moves by a few percent over
+ *  the pressures of a walk), valid [1, 1000]. Far stiffer walls make the
+ *  stented compartment nearly incompressible and the integration slow
+ *  without changing the metrics (50 cost 100x the steps in a test). */
+#define VS_STENT_WALL_STIFFENING_DEFAULT 20.0
 #define VS_STENT_WALL_STIFFENING_MIN 1.0
 #define VS_STENT_WALL_STIFFENING_MAX 1000.0
 

@@ -179,15 +179,33 @@ def test_demo(venosim, tmp):
     out = os.path.join(tmp, "venosim-demo.h5")
     if not check("demo writes venosim-demo.h5", os.path.exists(out)):
         return
+    arms = ["healthy", "post_thrombotic", "balloon_14", "stent_12", "stent_14",
+            "stent_16", "stockings"]
     with h5py.File(out, "r") as f:
-        check("demo has 3 runs", len(f["runs"]) == 3)
-        names = [n.decode() if isinstance(n, bytes) else n for n in f["summary/run_name"][()]]
-        check("demo runs in order", names == ["healthy", "superficial_reflux", "deep_reflux"], str(names))
-        avp = f["summary/avp_ankle"][()]
-        check("reflux raises the ambulatory venous pressure, deep most",
-              avp[0] < avp[1] < avp[2], str(avp))
-        check("the AVP column carries its unit", f["summary/avp_ankle"].attrs["unit"] in (b"mmHg", "mmHg"))
-    check("demo prints a table", "avp_ankle" in r.stdout and "deep_reflux" in r.stdout)
+        s = f["summary"]
+        check("demo has 7 runs", len(f["runs"]) == 7)
+        names = [n.decode() if isinstance(n, bytes) else n for n in s["run_name"][()]]
+        check("demo runs in order", names == arms, str(names))
+        avp = s["avp_ankle"][()]
+        check("the post-thrombotic leg's AVP is far above the healthy one's",
+              avp[1] > avp[0] + 30, str(avp))
+        check("the AVP column carries its unit", s["avp_ankle"].attrs["unit"] in (b"mmHg", "mmHg"))
+        base = [n.decode() for n in s["baseline"][()]]
+        check("treatments are compared with the post-thrombotic leg",
+              base == ["healthy"] + ["post_thrombotic"] * 6, str(base))
+        rise = s["p_cfv_walk_rise"][()]
+        off = s["offload_p_cfv_walk_rise"][()]
+        check("offload = treated minus untreated",
+              all(abs(off[i] - (rise[i] - rise[1])) < 1e-9 for i in range(1, 7)), str(off))
+        check("every stent lowers the femoral pressure rise while walking",
+              all(off[i] < -1.0 for i in (3, 4, 5)), str(off))
+        lumen = s["lumen_diameter_treated"][()]
+        check("a wider stent opens the lumen further",
+              lumen[1] < lumen[3] < lumen[4] < lumen[5], str(lumen))
+        check("stockings lower the transmural AVP",
+              s["offload_avp_transmural"][6] < -10, str(s["offload_avp_transmural"][()]))
+    check("demo prints a table", "avp_ankle" in r.stdout and "stent_16" in r.stdout)
+    check("demo prints the offloading", "offloading" in r.stdout)
 
 
 def main():

@@ -89,11 +89,14 @@ static void stent_pressure_shapes(void **state) {
                        vs_stent_pressure_mmhg(&s, d + h)) < 1e-6);
     }
   }
-  /* Nitinol hand values: plateau, then linear to zero from 0.9 D. */
+  /* Nitinol hand values: a gently rising plateau, then linear to zero from
+   * 0.9 D. With sigma = 0.5 and x_ref = 0.75, b = 2: f(0.4) = f_ref 1.7,
+   * f(0.9) = f_ref 0.7, f(0.95) = 0.35 f_ref. */
+  assert_close(VS_STENT_NITINOL_PLATEAU_SLOPE, 0.5, 0.0);
   vs_stent n = vs_stent_default(VS_STENT_NITINOL, 20.0, 6.0);
   double cn = c_mmhg_mm(n.radial_force_n_per_cm);
-  assert_close(vs_stent_pressure_mmhg(&n, 8.0), cn / 8.0, 1e-13);
-  assert_close(vs_stent_pressure_mmhg(&n, 19.0), cn * 0.5 / 19.0, 1e-13);
+  assert_close(vs_stent_pressure_mmhg(&n, 8.0), cn * 1.7 / 8.0, 1e-13);
+  assert_close(vs_stent_pressure_mmhg(&n, 19.0), cn * 0.35 / 19.0, 1e-13);
   /* Braided: upper branch linear from 0.75 D, lower branch s times steeper. */
   vs_stent b = vs_stent_default(VS_STENT_BRAIDED, 20.0, 6.0);
   double cb = c_mmhg_mm(b.radial_force_n_per_cm);
@@ -130,8 +133,12 @@ static void deploy_matches_hand_force_balance(void **state) {
     vs_lesion_load l = {.lumen_mm = 8.0, .stiffness_mmhg = 60.0,
                         .external_mmhg = 5.0};
     double c = c_mmhg_mm(s.radial_force_n_per_cm);
-    double want = quadratic_root(l.stiffness_mmhg / l.lumen_mm,
-                                 l.external_mmhg - l.stiffness_mmhg, -c);
+    double b = VS_STENT_NITINOL_PLATEAU_SLOPE /
+               (1.0 - VS_STENT_REFERENCE_FRACTION);
+    double want = quadratic_root(
+        l.stiffness_mmhg / l.lumen_mm,
+        l.external_mmhg - l.stiffness_mmhg + c * b / 16.0,
+        -c * (1.0 + b * VS_STENT_REFERENCE_FRACTION));
     assert_true(want > l.lumen_mm &&
                 want < VS_STENT_NITINOL_PLATEAU_END * 16.0);
     assert_int_equal(vs_stent_deploy(&s, &l, &d), VS_OK);
@@ -143,7 +150,12 @@ static void deploy_matches_hand_force_balance(void **state) {
     vs_stent s = vs_stent_default(VS_STENT_NITINOL, 14.0, 6.0);
     vs_lesion_load l = {.lumen_mm = 12.0, .stiffness_mmhg = 30.0,
                         .external_mmhg = 0.0};
-    double cp = c_mmhg_mm(s.radial_force_n_per_cm) /
+    /* f at the plateau's end: f_ref (1 + b (x_ref - x_p)). */
+    double b = VS_STENT_NITINOL_PLATEAU_SLOPE /
+               (1.0 - VS_STENT_REFERENCE_FRACTION);
+    double cp = c_mmhg_mm(s.radial_force_n_per_cm) *
+                (1.0 + b * (VS_STENT_REFERENCE_FRACTION -
+                            VS_STENT_NITINOL_PLATEAU_END)) /
                 (1.0 - VS_STENT_NITINOL_PLATEAU_END);
     double want = quadratic_root(l.stiffness_mmhg / l.lumen_mm,
                                  l.external_mmhg - l.stiffness_mmhg + cp / 14.0,
@@ -233,9 +245,10 @@ static void deploy_limits(void **state) {
       assert_true(d - 8.0 <= 8.0 * vs_stent_pressure_mmhg(&s, 8.0) / k);
       prev = d;
     }
-    /* k = 1000: within 5 % (nitinol) and 12 % (braided, which presses
-     * harder when compressed) of the lesion's lumen. */
-    assert_true(prev < (t == VS_STENT_NITINOL ? 1.05 : 1.12) * 8.0);
+    /* k = 1000: within 8 % (nitinol, whose plateau rises gently) and 12 %
+     * (braided, which presses harder when compressed) of the lesion's
+     * lumen. */
+    assert_true(prev < (t == VS_STENT_NITINOL ? 1.08 : 1.12) * 8.0);
   }
   /* The documented default: a 16 mm nitinol stent in an 8 mm scar opens to
    * about 12 mm. */
