@@ -354,7 +354,8 @@ int vs_cli_check_case(const char *case_path, int threads) {
          vs_network_pressure_node_count(c->network),
          vs_network_link_count(c->network),
          vs_network_flow_source_count(c->network), n, n == 1 ? "" : "s");
-  if (vs_sweep_input_count(s)) {
+  size_t n_arms = vs_sweep_arm_count(s);
+  if (vs_sweep_input_count(s) || n_arms > 1) {
     const char *sep = " (";
     const struct {
       const char *name;
@@ -365,6 +366,7 @@ int vs_cli_check_case(const char *case_path, int threads) {
         printf("%s%s %zu", sep, blocks[k].name, blocks[k].runs);
         sep = " x ";
       }
+    if (n_arms > 1) printf("%sarms %zu", sep, n_arms);
     printf(")");
   }
   printf("\n");
@@ -374,6 +376,8 @@ int vs_cli_check_case(const char *case_path, int threads) {
            in->path, in->unit, in->n_values, in->n_values == 1 ? "" : "s",
            in->n_targets, in->n_targets == 1 ? "" : "s");
   }
+  for (size_t k = 0; k < n_arms; ++k)
+    printf("  arm    %s\n", vs_sweep_arm_name(s, k));
   vs_sweep_free(&s);
   return EXIT_ALL_OK;
 }

@@ -57,6 +57,23 @@ sweep:
       - {input: leg.wall_stiffness_scale, min: 0.5, max: 2, scale: log, column: wall_scale}
       - {input: leg.calf_tissue_standing_mmhg, min: 0, max: 16, unit: mmHg, column: calf_tissue}
 """
+ARMS = """name: plots_arms
+description: >
+  A post-thrombotic iliac stenosis through a shortened protocol, untreated
+  and stented, the stent's size swept (two sizes): treatment arms.
+protocol: {standing_s: 60, tiptoe_refill_s: 30, recovery_s: 40}
+leg:
+  lesions:
+    - {segment: common_iliac, area_ratio: 0.2, length_cm: 4}
+arms:
+  - name: stent
+    treatments: [{kind: stent, segment: common_iliac, diameter_mm: 12, length_cm: 6}]
+  - name: stockings
+    treatments: [{kind: stockings}]
+sweep:
+  grid:
+    - {input: 'arms[stent].treatments[0].diameter_mm', values: [12, 16], column: stent_diameter}
+"""
 
 # "name (unit)" at the end of a label; units may hold parentheses: 1/(mmHg s).
 UNIT = re.compile(r"\((?:[^()]|\([^()]*\))+\)$")
@@ -114,7 +131,7 @@ def render(tool, tmp, name, argv):
         plt.close(fig)
 
 
-def test_figures(tool, grid, rnd, tmp):
+def test_figures(tool, grid, rnd, tmp, arms=None):
     fig = render(tool, tmp, "teaching", ["teaching", grid])
     if fig:
         texts = [t.get_text() for t in fig.legends[0].get_texts()] if fig.legends else []
@@ -143,6 +160,20 @@ def test_figures(tool, grid, rnd, tmp):
     render(tool, tmp, "tornado (regression)", ["tornado", rnd, "--metric", "avp_ankle"])
     render(tool, tmp, "tornado (rank correlation)",
            ["tornado", grid, "--metric", "refill_time_90", "--method", "spearman"])
+    if arms:
+        fig = render(tool, tmp, "offloading, arms: the baseline from /summary",
+                     ["offloading", arms])
+        if fig:
+            labels = [t.get_text() for ax in fig.axes for t in ax.texts]
+            check("offloading, arms: the first patient's two treated runs labelled",
+                  len(labels) == 2 * len(fig.axes), str(labels[:6]))
+        fig = render(tool, tmp, "stent sizing, one arm",
+                     ["stent-sizing", arms, "--arm", "stent", "--x", "stent_diameter",
+                      "--metrics", "lumen_diameter_treated,gradient_exercise"])
+        if fig:
+            xs = [list(line.get_xdata()) for ax in fig.axes for line in ax.lines]
+            check("stent sizing, one arm: only the stented runs plotted",
+                  all(sorted(x) == [12, 16] for x in xs), str(xs))
     fig = render(tool, tmp, "leg diagram", ["leg", grid, "--runs", "plots-0000,plots-0003",
                                             "--time", "170"])
     if fig:
@@ -220,7 +251,9 @@ def main():
     tool = load_tool(script)
     with tempfile.TemporaryDirectory() as tmp:
         grid, rnd = os.path.join(tmp, "grid.h5"), os.path.join(tmp, "random.h5")
-        for case, out, extra in ((GRID, grid, []), (RANDOM, rnd, ["--summary-only"])):
+        arms = os.path.join(tmp, "arms.h5")
+        for case, out, extra in ((GRID, grid, []), (RANDOM, rnd, ["--summary-only"]),
+                                 (ARMS, arms, ["--summary-only"])):
             path = out.replace(".h5", ".yaml")
             with open(path, "w") as f:
                 f.write(case)
@@ -229,7 +262,7 @@ def main():
             if not check(f"venosim run {os.path.basename(path)}", r.returncode == 0, r.stderr):
                 break
         else:
-            test_figures(tool, grid, rnd, tmp)
+            test_figures(tool, grid, rnd, tmp, arms)
             test_cli(script, grid, rnd, tmp)
         test_valve_states(tool)
         test_anatomy(tool, a.source)
