@@ -1316,12 +1316,23 @@ static int leg_from_case(reader *r, const cval *root, size_t arm,
   }
   int rc = add_treatments(r, kid(lg, "treatments"), leg, "leg.treatments");
   if (rc) return rc;
-  /* A treatment arm adds its treatments after the patient's own. */
-  if (arm > 0) {
-    const cval *a = &kid(root, "arms")->kids[arm - 1];
+  /* A treatment arm adds its treatments after the patient's own. The
+   * untreated run checks every arm on a copy of the leg, so that a mistake
+   * in any arm is reported where it stands when the case is read. */
+  const cval *arms = kid(root, "arms");
+  for (size_t k = 1; k <= arms->n_kids && !rc; ++k) {
+    if (arm > 0 && k != arm) continue;
+    const cval *a = &arms->kids[k - 1];
     char where[96];
     snprintf(where, sizeof where, "arm '%s'", str_of(a, "name"));
-    rc = add_treatments(r, kid(a, "treatments"), leg, where);
+    if (arm > 0) {
+      rc = add_treatments(r, kid(a, "treatments"), leg, where);
+      continue;
+    }
+    vs_leg trial;
+    if (vs_leg_copy(&trial, leg)) return fail_oom(r);
+    rc = add_treatments(r, kid(a, "treatments"), &trial, where);
+    vs_leg_clear(&trial);
   }
   return rc;
 }

@@ -205,8 +205,9 @@ static double abdominal(const timeline *tl, double t, double z) {
 static double hyperaemia(const timeline *tl, double t) {
   const vs_leg_phase *ex = phase(tl, "supine_exercise");
   const vs_leg_phase *walk = phase(tl, "walking");
-  double up = fmax(trapezoid(t, ex->t_start_s - HYPERAEMIA_RAMP_S,
-                             ex->t_end_s + HYPERAEMIA_RAMP_S,
+  /* The supine exercise ramps up inside its own phase, so that the resting
+   * values (the end of "supine") are taken at rest. */
+  double up = fmax(trapezoid(t, ex->t_start_s, ex->t_end_s + HYPERAEMIA_RAMP_S,
                              HYPERAEMIA_RAMP_S),
                    trapezoid(t, walk->t_start_s - HYPERAEMIA_RAMP_S,
                              walk->t_end_s + HYPERAEMIA_RAMP_S,
@@ -269,7 +270,7 @@ static int build_knots(const timeline *tl, knots *k) {
   const double more[] = {
       c->t_start_s + CUFF_INFLATE_S,     r->t_start_s + p->cuff_release_s,
       v->t_start_s + VALSALVA_RAMP_S,    v->t_end_s - VALSALVA_RAMP_S,
-      ex->t_start_s - HYPERAEMIA_RAMP_S, ex->t_end_s + HYPERAEMIA_RAMP_S,
+      ex->t_start_s + HYPERAEMIA_RAMP_S, ex->t_end_s + HYPERAEMIA_RAMP_S,
       walk->t_start_s - HYPERAEMIA_RAMP_S, walk->t_end_s + HYPERAEMIA_RAMP_S};
   for (size_t i = 0; i < sizeof more / sizeof *more && !rc; ++i)
     rc = knot_add(k, more[i]);
@@ -469,7 +470,8 @@ static int add_segment(const timeline *tl, const knots *k, double *scratch,
      * lumen: a compartment whose middle lies under it is stented. */
     if (st->stent_lumen_mm > 0 &&
         (n - i + 0.5) * l <= st->stented_length_cm + 1e-9) {
-      stiff *= st->stent_stiffening;
+      /* The stent, not the scar it holds open, sets the wall's stiffness. */
+      stiff = leg->wall_stiffness_scale * st->stent_stiffening;
       area = s->n_parallel * VS_PI * st->stent_lumen_mm * st->stent_lumen_mm /
              400.0;
     }
@@ -519,7 +521,8 @@ static int add_segment(const timeline *tl, const knots *k, double *scratch,
 /* Every compartment must still drain to the outlet when a total occlusion
  * removed a link (the arterial beds do not count: blood cannot leave
  * through them). Returns 0 or VS_ENETWORK naming a cut-off compartment. */
-static int check_outflow(const vs_network *net, char *msg, size_t msglen) {
+static int check_outflow(const vs_network *net, const char *occluded,
+                         char *msg, size_t msglen) {
   size_t nc = vs_network_compartment_count(net);
   size_t nl = vs_network_link_count(net);
   int out = vs_network_find_node(net, VS_LEG_OUTLET);
@@ -543,9 +546,9 @@ static int check_outflow(const vs_network *net, char *msg, size_t msglen) {
   for (size_t i = 0; i < nc; ++i)
     if (!seen[i]) {
       snprintf(msg, msglen,
-               "leg: a total occlusion leaves '%s' without any outflow (no "
-               "collateral bypasses it)",
-               vs_network_node_name(net, i));
+               "leg: the total occlusion of '%s' leaves '%s' without any "
+               "outflow (no collateral bypasses it)",
+               occluded, vs_network_node_name(net, i));
       rc = VS_ENETWORK;
       break;
     }
@@ -745,7 +748,7 @@ int vs_leg_build(const vs_leg *leg, const vs_leg_protocol *protocol,
   rc = vs_network_validate(net, msg, msglen);
   for (size_t i = 0; i < leg->n_segments && !rc; ++i)
     if (!(state[i].area_ratio > 0)) {
-      rc = check_outflow(net, msg, msglen);
+      rc = check_outflow(net, leg->segments[i].name, msg, msglen);
       break;
     }
 done:

@@ -1205,7 +1205,10 @@ int vs_sweep_build_run(const vs_sweep *s, size_t run, vs_case **c, char *msg,
     char name[256], vals[512];
     vs_sweep_run_name(s, run, name, sizeof name);
     values_text(s, values, vals, sizeof vals);
-    snprintf(msg, msglen, "run %s (%s): %s", name, vals, why);
+    if (s->n_inputs)
+      snprintf(msg, msglen, "run %s (%s): %s", name, vals, why);
+    else
+      snprintf(msg, msglen, "run %s: %s", name, why);
   }
   if (values != stack_values) free(values);
   return rc;

@@ -180,12 +180,13 @@ typedef struct {
 #define VS_STENT_BRAIDED_STIFFENING 3.0
 
 /** Stented wall: multiplier on the stented compartments' tube-law
- *  stiffness (both branches), making them practically non-collapsible.
- *  No public value; default 20 (the lumen then moves by a few percent over
- *  the pressures of a walk), valid [1, 1000]. Far stiffer walls make the
- *  stented compartment nearly incompressible and the integration slow
- *  without changing the metrics (50 cost 100x the steps in a test). */
-#define VS_STENT_WALL_STIFFENING_DEFAULT 20.0
+ *  stiffness (both branches; it replaces the scar's), making them
+ *  practically non-collapsible. No public value; default 10 (the lumen
+ *  then moves by a few percent over the pressures of a walk), valid
+ *  [1, 1000]. Stiffer walls leave the metrics as they are but make the
+ *  stented compartment nearly incompressible: with 20 under a 10 mmHg
+ *  compression a run took 25 times as long. */
+#define VS_STENT_WALL_STIFFENING_DEFAULT 10.0
 #define VS_STENT_WALL_STIFFENING_MIN 1.0
 #define VS_STENT_WALL_STIFFENING_MAX 1000.0
 

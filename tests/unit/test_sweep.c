@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "venosim/error.h"
+#include "venosim/leg.h"
 #include "venosim/network.h"
 #include "venosim/sweep.h"
 #include "venosim/units.h"
@@ -322,6 +323,63 @@ static void test_errors_name_the_entry(void **state) {
                "unknown key 'inptu'");
 }
 
+/* Treatment arms multiply the runs: each patient (sweep point) untreated,
+ * then with each arm, the arm fastest; each run's baseline is its
+ * patient's untreated run, and every arm's treatments reach its network. */
+static void test_arms_runs_names_and_baselines(void **state) {
+  (void)state;
+  static const char text[] =
+      "name: pts\n"
+      "description: an iliac stenosis, untreated, stented, with stockings\n"
+      "leg:\n"
+      "  lesions:\n"
+      "    - {segment: common_iliac, area_ratio: 0.2, length_cm: 4}\n"
+      "arms:\n"
+      "  - name: stent\n"
+      "    treatments: [{kind: stent, segment: common_iliac, diameter_mm: 14, "
+      "length_cm: 6}]\n"
+      "  - name: palma\n"
+      "    treatments: [{kind: palma}]\n"
+      "sweep:\n"
+      "  grid:\n"
+      "    - {input: 'arms[stent].treatments[0].diameter_mm', values: [12, "
+      "16], column: stent_diameter}\n";
+  char msg[MSG_LEN], name[64];
+  vs_sweep *s = NULL;
+  if (vs_sweep_load_string(text, strlen(text), "arms.yaml", &s, msg, MSG_LEN))
+    fail_msg("%s", msg);
+  assert_int_equal(vs_sweep_run_count(s), 6);
+  assert_int_equal(vs_sweep_arm_count(s), 3);
+  assert_string_equal(vs_sweep_arm_name(s, 0), VS_CASE_UNTREATED_ARM);
+  assert_string_equal(vs_sweep_arm_name(s, 2), "palma");
+  assert_null(vs_sweep_arm_name(s, 3));
+  static const char *const names[] = {"pts-0000-untreated", "pts-0000-stent",
+                                      "pts-0000-palma",     "pts-0001-untreated",
+                                      "pts-0001-stent",     "pts-0001-palma"};
+  static const size_t baseline[] = {0, 0, 0, 3, 3, 3};
+  static const double diameter[] = {12, 12, 12, 16, 16, 16};
+  for (size_t i = 0; i < 6; ++i) {
+    double v = 0;
+    assert_int_equal(vs_sweep_run_name(s, i, name, sizeof name), VS_OK);
+    assert_string_equal(name, names[i]);
+    assert_int_equal(vs_sweep_baseline(s, i), baseline[i]);
+    assert_int_equal(vs_sweep_run_values(s, i, &v), VS_OK);
+    assert_true(v == diameter[i]);
+    vs_case *c = NULL;
+    if (vs_sweep_build_run(s, i, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_int_equal(c->arm, i % 3);
+    /* The Palma arm adds its graft; the others do not. */
+    int graft = vs_network_find_link(c->network, VS_LEG_PALMA_LINK) >= 0;
+    assert_int_equal(graft, i % 3 == 2);
+    /* The stent's lumen is the site's: wider for the wider stent. */
+    double lumen = 0;
+    assert_true(vs_network_site(c->network, NULL, &lumen));
+    if (i == 1 || i == 4) assert_true(lumen > 0.716 + 0.1);
+    vs_case_free(&c);
+  }
+  vs_sweep_free(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_no_sweep_is_one_run),
@@ -330,6 +388,7 @@ int main(void) {
       cmocka_unit_test(test_latin_hypercube),
       cmocka_unit_test(test_validate_reports_the_first_bad_run),
       cmocka_unit_test(test_errors_name_the_entry),
+      cmocka_unit_test(test_arms_runs_names_and_baselines),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
