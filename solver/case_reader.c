@@ -1540,6 +1540,61 @@ int vs_case_load_string(const char *text, size_t len, const char *display_name,
                              msglen);
 }
 
+/* Resolving copies every alias's target in place: a few hundred bytes of
+ * nested aliases ("billion laughs") would become 10^9 nodes. The nodes a
+ * document stands for once expanded are counted first, and refused above
+ * this many (a case file has a few thousand). */
+#define MAX_EXPANDED_NODES 1000000
+/* Alias hops within one path: deeper is a cycle (an alias inside its own
+ * anchor). */
+#define MAX_ALIAS_DEPTH 64
+
+typedef struct {
+  size_t left;            /* nodes still allowed */
+  struct fy_node *culprit;/* the outermost alias being expanded */
+} alias_budget;
+
+static void count_expanded(struct fy_node *n, alias_budget *b, int hops) {
+  if (!n || !b->left) return;
+  if (fy_node_is_alias(n)) {
+    struct fy_node *target = fy_node_resolve_alias(n);
+    if (hops >= MAX_ALIAS_DEPTH) {
+      b->left = 0;
+      return;
+    }
+    count_expanded(target, b, hops + 1);
+    return;
+  }
+  --b->left;
+  void *it = NULL;
+  if (fy_node_get_type(n) == FYNT_SEQUENCE) {
+    struct fy_node *k;
+    while (b->left && (k = fy_node_sequence_iterate(n, &it))) {
+      if (!hops && fy_node_is_alias(k)) b->culprit = k;
+      count_expanded(k, b, hops);
+    }
+  } else if (fy_node_get_type(n) == FYNT_MAPPING) {
+    struct fy_node_pair *p;
+    while (b->left && (p = fy_node_mapping_iterate(n, &it))) {
+      if (!hops && fy_node_is_alias(fy_node_pair_value(p)))
+        b->culprit = fy_node_pair_value(p);
+      count_expanded(fy_node_pair_key(p), b, hops);
+      count_expanded(fy_node_pair_value(p), b, hops);
+    }
+  }
+}
+
+static int check_aliases(reader *r, struct fy_document *doc) {
+  alias_budget b = {MAX_EXPANDED_NODES, NULL};
+  count_expanded(fy_document_root(doc), &b, 0);
+  if (b.left) return VS_OK;
+  pos_t start = {0, 0}, p = vs_yaml_node_pos(b.culprit, start);
+  return fail(r, VS_EPARSE, p.line, p.col,
+              "YAML aliases expand to more than %d nodes (nested aliases?): "
+              "refused",
+              MAX_EXPANDED_NODES);
+}
+
 int vs_case_load_edited(const char *text, size_t len, const char *display_name,
                         vs_case_edit_fn edit, void *user, size_t arm,
                         vs_case **c, char *msg, size_t msglen) {
@@ -1583,9 +1638,9 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
     goto done;
   }
   fy_diag_set_collect_errors(diag, true);
-  /* Aliases and merge keys are resolved so that `<<: *wall` works. */
-  struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT,
-                              .diag = diag};
+  /* Aliases and merge keys are resolved so that `<<: *wall` works, once
+   * their expanded size is known to be sane (check_aliases). */
+  struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET, .diag = diag};
   parser = fy_parser_create(&pcfg);
   if (!parser || fy_parser_set_string(parser, cs->text, len)) {
     rc = fail_oom(&r);
@@ -1600,6 +1655,12 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
     const struct fy_mark *m = st ? fy_document_state_start_mark(st) : NULL;
     rc = fail(&r, VS_EPARSE, m ? m->line + 1 : 0, m ? m->column + 1 : 0,
               "a case file holds one YAML document; another starts here");
+    goto done;
+  }
+  if (doc && (rc = check_aliases(&r, doc))) goto done;
+  if (doc && fy_document_resolve(doc)) {
+    if (!(rc = yaml_error(&r, diag)))
+      rc = fail(&r, VS_EPARSE, 0, 0, "YAML aliases could not be resolved");
     goto done;
   }
   struct fy_node *top = doc ? fy_document_root(doc) : NULL;

@@ -77,7 +77,71 @@ typedef struct {
   SUNLinearSolver klu;  /* the KLU solver, to refactor with fresh pivots */
   char last_error[400]; /* CVODE's own words about the last failure */
   int nonfinite;        /* the RHS met a non-physical state */
+  char bad_state[160];  /* the last one it met: which state, what value */
 } vs_cv_data;
+
+/* ---- numerical guards ---------------------------------------------------
+ * A run never writes garbage: a state that is not finite, or a compartment
+ * holding less than no blood, ends the run with a message naming the state,
+ * and the samples from there on stay NaN (result.c). Three places look:
+ * the RHS (CVODE retries a rejected trial state with a smaller step and
+ * gives up only if that keeps failing), every state CVODE returns, and the
+ * initial state. */
+
+/* Volumes below -VS_NEG_VOLUME_ATOLS absolute tolerances are real, not
+ * round-off: the integration error allowed on a volume is about one atol. */
+#define VS_NEG_VOLUME_ATOLS 100.0
+
+/* Describes the first state of y that the RHS would reject into buf. */
+static void describe_bad_state(const vs_system *sys, const double *y,
+                               char *buf, size_t len) {
+  const vs_network *net = sys->net;
+  for (size_t i = 0; i < sys->n_state; ++i) {
+    int tube = i < net->n_comp && sys->state_kind[i] == VS_STATE_VOLUME &&
+               net->comp[i].wall.kind == VS_WALL_TUBE_LAW;
+    if (!isfinite(y[i]) || (tube && y[i] <= 0)) {
+      snprintf(buf, len, "%s = %.6g%s", sys->state_names[i], y[i],
+               isfinite(y[i]) ? " mL (a collapsible vein needs a volume > 0)"
+                              : "");
+      return;
+    }
+  }
+  snprintf(buf, len, "a non-finite pressure, flow or derivative");
+}
+
+/* The state at time t is finite and holds no negative blood; otherwise the
+ * run fails with a message naming the state. t_prev: the last time the
+ * state was known good (NaN: none). */
+static int check_state(const vs_system *sys, const vs_solver_options *opt,
+                       double t, double t_prev, const double *y,
+                       vs_run_result *res) {
+  const vs_network *net = sys->net;
+  char when[96];
+  if (isnan(t_prev))
+    snprintf(when, sizeof when, "at t = %.6g s", t);
+  else
+    snprintf(when, sizeof when, "at t = %.6g s (it was valid at %.6g s)", t,
+             t_prev);
+  for (size_t i = 0; i < sys->n_state; ++i)
+    if (!isfinite(y[i])) {
+      vs_result_fail(res, "non-finite state %s: %s = %g; the run stops here",
+                     when, sys->state_names[i], y[i]);
+      return VS_ENONFINITE;
+    }
+  double tol = VS_NEG_VOLUME_ATOLS * opt->atol_volume_ml;
+  for (size_t i = 0; i < sys->n_state && i < net->n_comp; ++i) {
+    if (sys->state_kind[i] != VS_STATE_VOLUME || y[i] >= -tol) continue;
+    vs_result_fail(res,
+                   "negative volume %s: compartment '%s' would hold %.6g mL "
+                   "of blood (%s); the run stops here",
+                   when, net->comp[i].name, y[i],
+                   isnan(t_prev) ? "its initial pressure is below that of "
+                                   "its empty wall"
+                                 : "more flows out than it holds");
+    return VS_ENONFINITE;
+  }
+  return VS_OK;
+}
 
 static int cv_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *ud) {
   vs_cv_data *d = ud;
@@ -87,6 +151,10 @@ static int cv_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *ud) {
   /* Recoverable: CVODE retries with a smaller step; only if that keeps
    * failing does the run end, with the reason below. */
   d->nonfinite = 1;
+  char what[128];
+  describe_bad_state(d->sys, N_VGetArrayPointer(y), what, sizeof what);
+  snprintf(d->bad_state, sizeof d->bad_state, "%s at t = %.6g s", what,
+           (double)t);
   return 1;
 }
 
@@ -297,6 +365,9 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
     rc = VS_ENOMEM;
     goto done;
   }
+  /* Rows a failed run never reaches read NaN, their times too: never a
+   * plausible 0 s. */
+  for (size_t k = 0; k < n_samples; ++k) res->time[k] = NAN;
 
   VS_CV_CALL(SUNContext_Create(NULL, &ctx));
   VS_CV_ALLOC(y = N_VNew_Serial((sunindextype)n, ctx));
@@ -306,6 +377,7 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
     vs_result_fail(res, "no valid initial state: %s", vs_strerror(rc));
     goto done;
   }
+  if ((rc = check_state(sys, opt, 0.0, NAN, yv, res))) goto done;
   for (size_t i = 0; i < n; ++i) {
     switch (sys->state_kind[i]) {
     case VS_STATE_FLOW:
@@ -375,7 +447,7 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
     goto done;
   }
 
-  double t = 0.0;
+  double t = 0.0, t_good = 0.0;
   long n_breakpoints = 0;
   for (size_t k = 1; k < n_samples; ++k) {
     double t_out = k + 1 == n_samples ? opt->t_end_s : (double)k * opt->output_dt_s;
@@ -388,15 +460,18 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
       sunrealtype t_reached = t;
       int flag = CVode(mem, fmin(t_out, t_stop), y, &t_reached, CV_NORMAL);
       if (flag < 0) {
-        vs_result_fail(res, "CVODE failed at t = %.6g s (flag %d%s): %s",
+        vs_result_fail(res, "CVODE failed at t = %.6g s (flag %d%s%s): %s",
                        (double)t_reached, flag,
-                       data.nonfinite ? ", non-physical state met" : "",
+                       data.nonfinite ? ", non-physical state met: " : "",
+                       data.nonfinite ? data.bad_state : "",
                        data.last_error[0] ? data.last_error : CVodeGetReturnFlagName(flag));
         rc = data.nonfinite ? VS_ENONFINITE : VS_ESOLVER;
         goto done;
       }
       if (flag == CV_TSTOP_RETURN && t_stop < opt->t_end_s) n_breakpoints++;
       t = t_reached;
+      if ((rc = check_state(sys, opt, t, t_good, yv, res))) goto done;
+      t_good = t;
     }
     if ((rc = record_sample(sys, res, &out, k, t_out, yv))) {
       vs_result_fail(res, "non-physical state at t = %.6g s: %s", t_out,

@@ -904,6 +904,16 @@ static int count_runs(vs_sweep *s, const ctx *x, struct fy_node *sweep) {
   return VS_OK;
 }
 
+/* The default seed, from the schema's sweep.random.seed. */
+static double random_seed_default(void) {
+  int r = vs_schema_find(vs_case_schema, "sweep");
+  const vs_schema_key *sweep = r >= 0 ? vs_case_schema[r].sub : NULL;
+  int k = sweep ? vs_schema_find(sweep, "random") : -1;
+  const vs_schema_key *random = k >= 0 ? sweep[k].sub : NULL;
+  int s = random ? vs_schema_find(random, "seed") : -1;
+  return s >= 0 ? random[s].def_number : 1.0;
+}
+
 static int load_sweep(vs_sweep *s, const ctx *x, struct fy_node *sweep) {
   struct fy_node *blocks[N_BLOCKS] = {
       lookup(sweep, "grid"), lookup(sweep, "zip"),
@@ -956,7 +966,11 @@ static int load_sweep(vs_sweep *s, const ctx *x, struct fy_node *sweep) {
                   "memory",
                   samples, s->n_random_inputs);
     }
-    uint64_t seed = (uint64_t)number_of(lookup(lookup(sweep, "random"), "seed"));
+    /* An absent seed takes the schema's default (casting the NaN of a
+     * missing number to an integer would be undefined). */
+    struct fy_node *seed_node = lookup(lookup(sweep, "random"), "seed");
+    uint64_t seed = seed_node ? (uint64_t)number_of(seed_node)
+                              : (uint64_t)random_seed_default();
     if (make_sample(s, seed)) return fail(x, VS_ENOMEM, 0, 0, "out of memory");
   }
   return VS_OK;

@@ -182,6 +182,10 @@ int vs_system_rhs(const vs_system *sys, double t, const double *y,
                   double *ydot) {
   const vs_network *net = sys->net;
   double *q = sys->q, *dqdt = sys->dqdt;
+  /* Every state, also those the right-hand side does not read (W): a NaN
+   * anywhere is refused here, before it spreads (numerical guard). */
+  for (size_t i = 0; i < sys->n_state; ++i)
+    if (!isfinite(y[i])) return VS_ENONFINITE;
   int rc = eval_links(sys, t, y, q, dqdt);
   if (rc) return rc;
   memset(ydot, 0, sys->n_state * sizeof *ydot);

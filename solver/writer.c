@@ -207,6 +207,13 @@ static void h5_restore(const h5_printer *saved) {
   H5Eset_auto2(H5E_DEFAULT, saved->func, saved->data);
 }
 
+/* HDF5 closes what is still open at exit. After a write failed (a full
+ * disk) a file can be left half closed, and closing it again at exit
+ * crashed the process: the writer closes its own files, so HDF5's exit
+ * handler is turned off, once, before the library's first use. */
+static pthread_once_t g_h5_once = PTHREAD_ONCE_INIT;
+static void h5_no_atexit(void) { (void)H5dont_atexit(); }
+
 /* ---- small helpers ------------------------------------------------------- */
 
 static char *dup_or_null(const char *s) {
@@ -2219,6 +2226,7 @@ int vs_writer_open(vs_writer **wp, const char *path, const vs_output_meta *meta,
     return rc;
   }
 
+  pthread_once(&g_h5_once, h5_no_atexit);
   h5_printer printer;
   h5_quiet(&printer);
   int created_dir = 0;
@@ -2474,6 +2482,8 @@ void vs_writer_abandon(vs_writer **wp) {
   if (!wp || !*wp) return;
   vs_writer *w = *wp;
   char msg[256];
+  h5_printer printer;
+  h5_quiet(&printer); /* the caller reports why; HDF5's stack adds nothing */
   stop_thread(w);
   pthread_mutex_lock(&w->mu);
   if (!w->err && w->n_batch > 0) /* best effort: keep what can be kept */
@@ -2487,4 +2497,5 @@ void vs_writer_abandon(vs_writer **wp) {
   pthread_mutex_unlock(&w->mu);
   (void)rmdir(w->parts_dir); /* only if nothing was committed */
   writer_free(wp);
+  h5_restore(&printer);
 }

@@ -376,7 +376,7 @@ int vs_cli_check_case(const char *case_path, int threads) {
            in->path, in->unit, in->n_values, in->n_values == 1 ? "" : "s",
            in->n_targets, in->n_targets == 1 ? "" : "s");
   }
-  for (size_t k = 0; k < n_arms; ++k)
+  for (size_t k = 0; n_arms > 1 && k < n_arms; ++k)
     printf("  arm    %s\n", vs_sweep_arm_name(s, k));
   vs_sweep_free(&s);
   return EXIT_ALL_OK;
