@@ -1541,19 +1541,22 @@ int vs_case_load_string(const char *text, size_t len, const char *display_name,
 }
 
 /* Resolving copies every alias's target in place: a few hundred bytes of
- * nested aliases ("billion laughs") would become 10^9 nodes. The nodes a
- * document stands for once expanded are counted first, and refused above
- * this many (a case file has a few thousand). */
-#define MAX_EXPANDED_NODES 1000000
+ * nested aliases ("billion laughs") would become 10^9 nodes, each a few
+ * allocations. The nodes that aliases add are counted first and refused
+ * above this many (about 10 MB once resolved; a case that shares a wall or
+ * a waveform by alias adds a few hundred). */
+#define MAX_ALIASED_NODES 100000
 /* Alias hops within one path: deeper is a cycle (an alias inside its own
  * anchor). */
 #define MAX_ALIAS_DEPTH 64
 
 typedef struct {
-  size_t left;            /* nodes still allowed */
+  size_t left;            /* aliased nodes still allowed */
   struct fy_node *culprit;/* the outermost alias being expanded */
 } alias_budget;
 
+/* Walks the document as it will be once resolved, counting the nodes that
+ * lie behind an alias (hops > 0). */
 static void count_expanded(struct fy_node *n, alias_budget *b, int hops) {
   if (!n || !b->left) return;
   if (fy_node_is_alias(n)) {
@@ -1565,7 +1568,7 @@ static void count_expanded(struct fy_node *n, alias_budget *b, int hops) {
     count_expanded(target, b, hops + 1);
     return;
   }
-  --b->left;
+  if (hops) --b->left;
   void *it = NULL;
   if (fy_node_get_type(n) == FYNT_SEQUENCE) {
     struct fy_node *k;
@@ -1585,14 +1588,14 @@ static void count_expanded(struct fy_node *n, alias_budget *b, int hops) {
 }
 
 static int check_aliases(reader *r, struct fy_document *doc) {
-  alias_budget b = {MAX_EXPANDED_NODES, NULL};
+  alias_budget b = {MAX_ALIASED_NODES, NULL};
   count_expanded(fy_document_root(doc), &b, 0);
   if (b.left) return VS_OK;
   pos_t start = {0, 0}, p = vs_yaml_node_pos(b.culprit, start);
   return fail(r, VS_EPARSE, p.line, p.col,
               "YAML aliases expand to more than %d nodes (nested aliases?): "
               "refused",
-              MAX_EXPANDED_NODES);
+              MAX_ALIASED_NODES);
 }
 
 int vs_case_load_edited(const char *text, size_t len, const char *display_name,
