@@ -44,10 +44,53 @@ void vs_result_free(vs_run_result **r) {
   free((*r)->time);
   free((*r)->events);
   free((*r)->phases);
+  vs_result_network_clear(&(*r)->topology);
   free((*r)->metrics);
   free((*r)->name);
   free(*r);
   *r = NULL;
+}
+
+int vs_result_network_alloc(vs_result_network *t, size_t n_nodes,
+                            size_t n_links) {
+  memset(t, 0, sizeof *t);
+  t->node_names = calloc(n_nodes + 1, sizeof *t->node_names);
+  t->node_height_cm = calloc(n_nodes + 1, sizeof *t->node_height_cm);
+  t->link_names = calloc(n_links + 1, sizeof *t->link_names);
+  t->link_from = calloc(n_links + 1, sizeof *t->link_from);
+  t->link_to = calloc(n_links + 1, sizeof *t->link_to);
+  t->link_diameter_cm = calloc(n_links + 1, sizeof *t->link_diameter_cm);
+  t->link_n_parallel = calloc(n_links + 1, sizeof *t->link_n_parallel);
+  t->link_valve = calloc(n_links + 1, sizeof *t->link_valve);
+  t->n_nodes = n_nodes;
+  t->n_links = n_links;
+  if (!t->node_names || !t->node_height_cm || !t->link_names ||
+      !t->link_from || !t->link_to || !t->link_diameter_cm ||
+      !t->link_n_parallel || !t->link_valve) {
+    vs_result_network_clear(t);
+    return VS_ENOMEM;
+  }
+  return VS_OK;
+}
+
+void vs_result_network_clear(vs_result_network *t) {
+  if (!t) return;
+  for (size_t i = 0; t->node_names && i < t->n_nodes; ++i)
+    free(t->node_names[i]);
+  for (size_t k = 0; k < t->n_links; ++k) {
+    if (t->link_names) free(t->link_names[k]);
+    if (t->link_from) free(t->link_from[k]);
+    if (t->link_to) free(t->link_to[k]);
+  }
+  free(t->node_names);
+  free(t->node_height_cm);
+  free(t->link_names);
+  free(t->link_from);
+  free(t->link_to);
+  free(t->link_diameter_cm);
+  free(t->link_n_parallel);
+  free(t->link_valve);
+  memset(t, 0, sizeof *t);
 }
 
 int vs_result_set_samples(vs_run_result *r, size_t n_samples) {

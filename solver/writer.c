@@ -766,6 +766,86 @@ static int check_run(const vs_run_result *r, char *msg, size_t msglen) {
 }
 
 /* Fills group `run` with the layout of /runs/<run>/ (writer.h). */
+/* /runs/<run>/network: what the network joins (result.h). */
+static int write_topology(const vs_writer *w, hid_t run,
+                          const vs_result_network *t, char *msg,
+                          size_t msglen) {
+  int rc = VS_OK;
+  hid_t g = H5I_INVALID_HID;
+  hsize_t nn[1] = {t->n_nodes}, nl[1] = {t->n_links};
+  if ((rc = group_create(run, "network", w->gcpl, &g, msg, msglen)) ||
+      (rc = write_strings(w, g, "node_name", (const char *const *)t->node_names,
+                          t->n_nodes, 0, msg, msglen)) ||
+      (rc = write_dataset(w, g, "node_height_cm", H5T_IEEE_F64LE,
+                          H5T_NATIVE_DOUBLE, 1, nn, t->node_height_cm, "cm",
+                          "standing height of each node (compartments, then "
+                          "pressure nodes)",
+                          msg, msglen)) ||
+      (rc = write_strings(w, g, "link_name", (const char *const *)t->link_names,
+                          t->n_links, 0, msg, msglen)) ||
+      (rc = write_strings(w, g, "link_from", (const char *const *)t->link_from,
+                          t->n_links, 0, msg, msglen)) ||
+      (rc = write_strings(w, g, "link_to", (const char *const *)t->link_to,
+                          t->n_links, 0, msg, msglen)) ||
+      (rc = write_dataset(w, g, "link_diameter_cm", H5T_IEEE_F64LE,
+                          H5T_NATIVE_DOUBLE, 1, nl, t->link_diameter_cm, "cm",
+                          "each vessel's lumen (0: a link without geometry)",
+                          msg, msglen)) ||
+      (rc = write_dataset(w, g, "link_n_parallel", H5T_IEEE_F64LE,
+                          H5T_NATIVE_DOUBLE, 1, nl, t->link_n_parallel, "1",
+                          "vessels side by side", msg, msglen)) ||
+      (rc = write_dataset(w, g, "link_valve", H5T_IEEE_F64LE,
+                          H5T_NATIVE_DOUBLE, 1, nl, t->link_valve, "1",
+                          "1 where a valve sits on the link", msg, msglen)))
+    goto done;
+  VS_H5(h5_close(&g));
+done:
+  (void)h5_close(&g);
+  return rc;
+}
+
+/* Reads /runs/<run>/network back, if the run has one. */
+static int read_topology(hid_t run, vs_result_network *t, char *msg,
+                         size_t msglen) {
+  int rc = VS_OK;
+  hid_t g = H5I_INVALID_HID;
+  htri_t has = H5Lexists(run, "network", H5P_DEFAULT);
+  if (has <= 0) return VS_OK;
+  VS_H5(g = H5Gopen2(run, "network", H5P_DEFAULT));
+  hssize_t nn = dataset_length(g, "node_height_cm");
+  hssize_t nl = dataset_length(g, "link_valve");
+  VS_H5(nn);
+  VS_H5(nl);
+  if (vs_result_network_alloc(t, (size_t)nn, (size_t)nl)) {
+    set_msg(msg, msglen, "out of memory");
+    rc = VS_ENOMEM;
+    goto done;
+  }
+  if ((rc = read_strings(g, "node_name", t->n_nodes, t->node_names, msg,
+                         msglen)) ||
+      (rc = read_strings(g, "link_name", t->n_links, t->link_names, msg,
+                         msglen)) ||
+      (rc = read_strings(g, "link_from", t->n_links, t->link_from, msg,
+                         msglen)) ||
+      (rc = read_strings(g, "link_to", t->n_links, t->link_to, msg, msglen)))
+    goto done;
+  if (nn > 0 && (rc = read_numbers(g, "node_height_cm", H5T_NATIVE_DOUBLE,
+                                   t->node_height_cm, msg, msglen)))
+    goto done;
+  if (nl > 0 &&
+      ((rc = read_numbers(g, "link_diameter_cm", H5T_NATIVE_DOUBLE,
+                          t->link_diameter_cm, msg, msglen)) ||
+       (rc = read_numbers(g, "link_n_parallel", H5T_NATIVE_DOUBLE,
+                          t->link_n_parallel, msg, msglen)) ||
+       (rc = read_numbers(g, "link_valve", H5T_NATIVE_DOUBLE, t->link_valve,
+                          msg, msglen))))
+    goto done;
+done:
+  if (rc) vs_result_network_clear(t);
+  (void)h5_close(&g);
+  return rc;
+}
+
 static int write_run(const vs_writer *w, hid_t run, size_t index,
                      const vs_run_result *r, hsize_t stride, char *msg,
                      size_t msglen) {
@@ -808,6 +888,9 @@ static int write_run(const vs_writer *w, hid_t run, size_t index,
   }
   if ((rc = write_events(w, run, r, msg, msglen)) ||
       (rc = write_stats(w, run, &r->stats, msg, msglen)))
+    goto done;
+  if (r->topology.n_nodes &&
+      (rc = write_topology(w, run, &r->topology, msg, msglen)))
     goto done;
 done:
   free(cols_name);
@@ -1017,6 +1100,7 @@ static int read_run(hid_t part, const char *path, vs_run_result **out,
     goto done;
   snprintf(st->linear_solver, sizeof st->linear_solver, "%s", solver);
   free(solver);
+  if ((rc = read_topology(g, &r->topology, msg, msglen))) goto done;
   *out = r;
   r = NULL;
   goto done;

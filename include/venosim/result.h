@@ -54,6 +54,28 @@ typedef struct {
   double t_end_s;
 } vs_phase;
 
+/** The network a run was built from, as its results file describes it:
+ *  where each node sits and what each link joins (diagrams draw it). All
+ *  arrays owned; empty (n_nodes 0) when not filled in. */
+typedef struct {
+  size_t n_nodes;            /**< compartments, then pressure nodes */
+  char **node_names;
+  double *node_height_cm;    /**< standing height */
+  size_t n_links;
+  char **link_names;
+  char **link_from;          /**< node names; flow > 0 from -> to */
+  char **link_to;
+  double *link_diameter_cm;  /**< each vessel's lumen (0: no geometry) */
+  double *link_n_parallel;   /**< vessels side by side */
+  double *link_valve;        /**< 1 where a valve sits, else 0 */
+} vs_result_network;
+
+/** Allocate a network table of n_nodes and n_links (zeroed, NULL names);
+ *  0 or VS_ENOMEM (then *t is empty). */
+int vs_result_network_alloc(vs_result_network *t, size_t n_nodes,
+                            size_t n_links);
+void vs_result_network_clear(vs_result_network *t);
+
 typedef enum {
   VS_RUN_PENDING = 0,
   VS_RUN_OK = 1,
@@ -73,6 +95,7 @@ typedef struct {
   vs_solver_stats stats;
   size_t n_phases;
   vs_phase *phases;       /**< the network's phases (owned) */
+  vs_result_network topology; /**< what the network joins (owned) */
   char site_link[64];     /**< the link draining the network's
                                measurement site ("": none) */
   double site_lumen_mm;   /**< the site's effective lumen diameter, mm

@@ -21,6 +21,10 @@
  *                               description; <series>_columns: names
  *     events                    compound {time_s, kind, message}
  *     solver_stats              attributes: CVODE counters, wall time
+ *     network/                  what the network joins (result.h): node_name,
+ *                               node_height_cm, link_name, link_from,
+ *                               link_to, link_diameter_cm, link_n_parallel,
+ *                               link_valve
  *   /summary/                   one 1D dataset per column, one row per run,
  *                               in run order; attribute `columns` lists them
  *     run_name, status, message strings

@@ -74,6 +74,17 @@ sweep:
   grid:
     - {input: 'arms[stent].treatments[0].diameter_mm', values: [12, 16], column: stent_diameter}
 """
+PALMA = """name: plots_palma
+description: >
+  The external iliac vein occluded, untreated and with a Palma crossover
+  graft, through a shortened protocol: links the default leg lacks or loses.
+protocol: {standing_s: 60, tiptoe_refill_s: 30, recovery_s: 40}
+leg:
+  lesions:
+    - {segment: external_iliac, kind: clot, occupied_fraction: 1, length_cm: 10}
+arms:
+  - {name: palma, treatments: [{kind: palma}]}
+"""
 
 # "name (unit)" at the end of a label; units may hold parentheses: 1/(mmHg s).
 UNIT = re.compile(r"\((?:[^()]|\([^()]*\))+\)$")
@@ -131,7 +142,7 @@ def render(tool, tmp, name, argv):
         plt.close(fig)
 
 
-def test_figures(tool, grid, rnd, tmp, arms=None):
+def test_figures(tool, grid, rnd, tmp, arms=None, palma=None):
     fig = render(tool, tmp, "teaching", ["teaching", grid])
     if fig:
         texts = [t.get_text() for t in fig.legends[0].get_texts()] if fig.legends else []
@@ -174,6 +185,16 @@ def test_figures(tool, grid, rnd, tmp, arms=None):
             xs = [list(line.get_xdata()) for ax in fig.axes for line in ax.lines]
             check("stent sizing, one arm: only the stented runs plotted",
                   all(sorted(x) == [12, 16] for x in xs), str(xs))
+    if palma:
+        fig = render(tool, tmp, "leg diagram of a treated leg",
+                     ["leg", palma, "--runs", "plots_palma-untreated,plots_palma-palma",
+                      "--time", "170"])
+        if fig:
+            texts = [[t.get_text() for t in ax.texts] for ax in fig.axes[:2]]
+            check("leg diagram: the occluded link marked, from the file's network",
+                  all("occluded" in t for t in texts), str(texts))
+            check("leg diagram: the Palma graft drawn in the treated run only",
+                  "palma graft" not in texts[0] and "palma graft" in texts[1], str(texts))
     fig = render(tool, tmp, "leg diagram", ["leg", grid, "--runs", "plots-0000,plots-0003",
                                             "--time", "170"])
     if fig:
@@ -251,9 +272,9 @@ def main():
     tool = load_tool(script)
     with tempfile.TemporaryDirectory() as tmp:
         grid, rnd = os.path.join(tmp, "grid.h5"), os.path.join(tmp, "random.h5")
-        arms = os.path.join(tmp, "arms.h5")
+        arms, palma = os.path.join(tmp, "arms.h5"), os.path.join(tmp, "palma.h5")
         for case, out, extra in ((GRID, grid, []), (RANDOM, rnd, ["--summary-only"]),
-                                 (ARMS, arms, ["--summary-only"])):
+                                 (ARMS, arms, ["--summary-only"]), (PALMA, palma, [])):
             path = out.replace(".h5", ".yaml")
             with open(path, "w") as f:
                 f.write(case)
@@ -262,7 +283,7 @@ def main():
             if not check(f"venosim run {os.path.basename(path)}", r.returncode == 0, r.stderr):
                 break
         else:
-            test_figures(tool, grid, rnd, tmp, arms)
+            test_figures(tool, grid, rnd, tmp, arms, palma)
             test_cli(script, grid, rnd, tmp)
         test_valve_states(tool)
         test_anatomy(tool, a.source)
