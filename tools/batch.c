@@ -103,11 +103,52 @@ static void barrier(void) {
 
 /* ---- the table ------------------------------------------------------------ */
 
-/* The measurements of each run side by side: one row per metric that any
- * run measured, one column per run (a handful of arms reads best so). */
-static void print_table(const vs_cli_batch *b, const vs_batch_summary *s) {
+/* A run's column in a block of the table: every run in the measurements,
+ * the treated runs in the offloading. */
+static int in_block(const vs_cli_batch *b, size_t i, int offload) {
+  return !offload || (b->baseline && b->baseline[i] != i);
+}
+
+/* Run i's value of metric j in a block: itself, or minus its baseline. */
+static double block_value(const vs_cli_batch *b, const vs_batch_summary *s,
+                          size_t i, size_t j, int offload) {
+  size_t nm = vs_metrics_count();
+  double v = s->metrics[i * nm + j];
+  return offload ? v - s->metrics[b->baseline[i] * nm + j] : v;
+}
+
+/* One block: a header of run names, then one row per metric that any of
+ * its runs measured. */
+static void print_block(const vs_cli_batch *b, const vs_batch_summary *s,
+                        int width, int offload) {
   size_t nm = vs_metrics_count();
   const vs_metric_info *m = vs_metrics_table();
+  char name[256];
+  printf("%-28s %-10s", "metric", "unit");
+  for (size_t i = 0; i < s->n_runs; ++i) {
+    if (!in_block(b, i, offload)) continue;
+    b->name(b->name_user, i, name, sizeof name);
+    printf(" %*s", width, name);
+  }
+  printf("\n");
+  for (size_t j = 0; j < nm; ++j) {
+    int any = 0;
+    for (size_t i = 0; i < s->n_runs; ++i)
+      any |= in_block(b, i, offload) && isfinite(s->metrics[i * nm + j]);
+    if (!any) continue;
+    printf("%-28s %-10s", m[j].name, m[j].unit);
+    for (size_t i = 0; i < s->n_runs; ++i)
+      if (in_block(b, i, offload))
+        printf(" %*.4g", width, block_value(b, s, i, j, offload));
+    printf("\n");
+  }
+}
+
+/* The measurements of each run side by side: one row per metric that any
+ * run measured, one column per run (a handful of arms reads best so); with
+ * treatment arms, then what each treatment took away (treated minus
+ * untreated). */
+static void print_table(const vs_cli_batch *b, const vs_batch_summary *s) {
   char name[256];
   int width = 12;
   for (size_t i = 0; i < s->n_runs; ++i) {
@@ -115,49 +156,14 @@ static void print_table(const vs_cli_batch *b, const vs_batch_summary *s) {
     int len = (int)strlen(name) + 2;
     if (len > width) width = len;
   }
-  printf("%-28s %-10s", "metric", "unit");
-  for (size_t i = 0; i < s->n_runs; ++i) {
-    b->name(b->name_user, i, name, sizeof name);
-    printf(" %*s", width, name);
-  }
-  printf("\n");
-  for (size_t j = 0; j < nm; ++j) {
-    int any = 0;
-    for (size_t i = 0; i < s->n_runs; ++i)
-      any |= isfinite(s->metrics[i * nm + j]);
-    if (!any) continue;
-    printf("%-28s %-10s", m[j].name, m[j].unit);
-    for (size_t i = 0; i < s->n_runs; ++i)
-      printf(" %*.4g", width, s->metrics[i * nm + j]);
-    printf("\n");
-  }
+  print_block(b, s, width, 0);
   printf("%-28s %-10s", "status", "");
   for (size_t i = 0; i < s->n_runs; ++i)
     printf(" %*s", width, s->status[i] == VS_RUN_OK ? "ok" : "FAILED");
   printf("\n");
   if (!b->baseline) return;
-  /* Offloading: what each treatment took away (treated minus untreated). */
   printf("\noffloading: treated minus untreated, same patient\n");
-  printf("%-28s %-10s", "metric", "unit");
-  for (size_t i = 0; i < s->n_runs; ++i) {
-    if (b->baseline[i] == i) continue;
-    b->name(b->name_user, i, name, sizeof name);
-    printf(" %*s", width, name);
-  }
-  printf("\n");
-  for (size_t j = 0; j < nm; ++j) {
-    int any = 0;
-    for (size_t i = 0; i < s->n_runs; ++i)
-      any |= b->baseline[i] != i && isfinite(s->metrics[i * nm + j]);
-    if (!any) continue;
-    printf("%-28s %-10s", m[j].name, m[j].unit);
-    for (size_t i = 0; i < s->n_runs; ++i) {
-      if (b->baseline[i] == i) continue;
-      double d = s->metrics[i * nm + j] - s->metrics[b->baseline[i] * nm + j];
-      printf(" %*.4g", width, d);
-    }
-    printf("\n");
-  }
+  print_block(b, s, width, 1);
 }
 
 static void print_failures(const vs_cli_batch *b, const vs_batch_summary *s) {

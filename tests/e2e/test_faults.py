@@ -35,6 +35,10 @@ import tempfile
 import h5py
 import numpy as np
 
+# The bad-input catalogue's '# expect:' comments, read as test_command.py does.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_command import expectations  # noqa: E402
+
 results = {"passed": 0, "failed": 0, "skipped": 0, "xfail": 0}
 STRICT = os.environ.get("VENOSIM_STRICT_KNOWN_BUGS") == "1"
 
@@ -85,20 +89,6 @@ def nothing_written(out):
 
 def s(v):
     return v.decode() if isinstance(v, bytes) else str(v)
-
-
-def expectations(path):
-    expect, line = [], None
-    with open(path, "rb") as f:
-        head = f.read(4096).decode("utf-8", "replace")
-    for text in head.splitlines():
-        m = re.match(r"#\s*expect:\s*(.+)$", text)
-        if m:
-            expect.append(m.group(1).strip())
-        m = re.match(r"#\s*expect-line:\s*(\d+)", text)
-        if m:
-            line = int(m.group(1))
-    return expect, line
 
 
 # ---- 1. the sweep part of the catalogue ------------------------------------
@@ -266,7 +256,9 @@ def test_disk_full(venosim, tmp):
     check("disk full mid-sweep: says 'No space left on device'", "No space left on device" in r.stderr,
           short(r.stderr))
     check("disk full mid-sweep: no HDF5 error stack dumped", "HDF5-DIAG" not in r.stderr)
-    check("disk full mid-sweep: some runs were written before", 0 < len(done) < 20, str(len(done)))
+    # How many runs reach the disk before it fills depends on how the writer
+    # batched them into parts (timing): not all of them, maybe none.
+    check("disk full mid-sweep: not every run could be written", len(done) < 20, str(len(done)))
     check("disk full mid-sweep: no temporary file left", not leftovers(disk), str(leftovers(disk)))
     if not check("disk full mid-sweep: the last published file is there", os.path.exists(out)):
         return
