@@ -4,12 +4,15 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "network_internal.h"
 #include "venosim/error.h"
 #include "venosim/units.h"
+
+static void index_clear(vs_name_index *x);
 
 
 /* Grow a typed array by one slot: *cap doubles when full. */
@@ -67,6 +70,8 @@ void vs_network_free(vs_network **net) {
   for (size_t i = 0; i < n->n_phase; ++i) free(n->phase[i].name);
   free(n->phase);
   free(n->site_link);
+  index_clear(&n->node_names);
+  index_clear(&n->branch_names);
   free(n->comp);
   free(n->pnode);
   free(n->link);
@@ -103,14 +108,72 @@ int vs_network_set_tilt(vs_network *net, const vs_waveform *tilt_deg) {
   return VS_OK;
 }
 
+/* ---- names -----------------------------------------------------------------
+ * Every name is found through a hash table (open addressing, kept at most
+ * half full), so building and validating a network of N elements costs
+ * O(N), not O(N^2) string comparisons. A node's value is its compartment
+ * index, or -1 - its pressure-node index (pressure nodes are numbered after
+ * all compartments, whose count may still grow); a branch's is its link
+ * index, or -1 - its flow-source index. Keys are the network's own copies
+ * of the names. */
+
+static uint64_t name_hash(const char *s) {
+  uint64_t h = UINT64_C(14695981039346656037);
+  for (; *s; ++s) h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+  return h;
+}
+
+static int *index_slot(const vs_name_index *x, const char *name) {
+  if (!x->cap) return NULL;
+  for (size_t i = name_hash(name) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+    if (!x->key[i]) return NULL;
+    if (strcmp(x->key[i], name) == 0) return &x->val[i];
+  }
+}
+
+static int index_put(vs_name_index *x, const char *name, int val) {
+  if (2 * (x->n + 1) > x->cap) {
+    size_t cap = x->cap ? 2 * x->cap : 64;
+    const char **key = calloc(cap, sizeof *key);
+    int *v = calloc(cap, sizeof *v);
+    if (!key || !v) {
+      free(key);
+      free(v);
+      return VS_ENOMEM;
+    }
+    for (size_t k = 0; k < x->cap; ++k) {
+      if (!x->key[k]) continue;
+      size_t i = name_hash(x->key[k]) & (cap - 1);
+      while (key[i]) i = (i + 1) & (cap - 1);
+      key[i] = x->key[k];
+      v[i] = x->val[k];
+    }
+    free(x->key);
+    free(x->val);
+    x->key = key;
+    x->val = v;
+    x->cap = cap;
+  }
+  size_t i = name_hash(name) & (x->cap - 1);
+  while (x->key[i]) i = (i + 1) & (x->cap - 1);
+  x->key[i] = name;
+  x->val[i] = val;
+  x->n++;
+  return VS_OK;
+}
+
+static void index_clear(vs_name_index *x) {
+  free(x->key);
+  free(x->val);
+  memset(x, 0, sizeof *x);
+}
+
 static int node_name_taken(const vs_network *net, const char *name) {
-  return vs_network_find_node(net, name) >= 0;
+  return index_slot(&net->node_names, name) != NULL;
 }
 
 static int branch_name_taken(const vs_network *net, const char *name) {
-  for (size_t i = 0; i < net->n_link + net->n_src; ++i)
-    if (strcmp(vs_network_branch_name(net, i), name) == 0) return 1;
-  return 0;
+  return index_slot(&net->branch_names, name) != NULL;
 }
 
 static int valid_name(const char *name) { return name && name[0] != '\0'; }
@@ -124,6 +187,11 @@ int vs_network_add_compartment(vs_network *net, const vs_compartment_spec *s) {
   c.name = vs_text_dup(s->name);
   if (!c.name || vs_waveform_copy(&c.p_ext, &s->p_ext)) {
     free((char *)c.name);
+    return VS_ENOMEM;
+  }
+  if (index_put(&net->node_names, c.name, (int)net->n_comp)) {
+    free((char *)c.name);
+    vs_waveform_clear(&c.p_ext);
     return VS_ENOMEM;
   }
   net->comp[net->n_comp] = c;
@@ -142,6 +210,11 @@ int vs_network_add_pressure_node(vs_network *net,
   p.name = vs_text_dup(s->name);
   if (!p.name || vs_waveform_copy(&p.pressure, &s->pressure)) {
     free((char *)p.name);
+    return VS_ENOMEM;
+  }
+  if (index_put(&net->node_names, p.name, -1 - (int)net->n_pnode)) {
+    free((char *)p.name);
+    vs_waveform_clear(&p.pressure);
     return VS_ENOMEM;
   }
   net->pnode[net->n_pnode] = p;
@@ -169,6 +242,13 @@ int vs_network_add_link(vs_network *net, const vs_link_spec *s) {
     if (!wave_rc) vs_waveform_clear(&l.resistance_wave);
     return VS_ENOMEM;
   }
+  if (index_put(&net->branch_names, l.name, (int)net->n_link)) {
+    free((char *)l.name);
+    free((char *)l.from);
+    free((char *)l.to);
+    vs_waveform_clear(&l.resistance_wave);
+    return VS_ENOMEM;
+  }
   net->link[net->n_link] = l;
   net->validated = 0;
   return (int)net->n_link++;
@@ -186,6 +266,12 @@ int vs_network_add_flow_source(vs_network *net, const vs_flow_source_spec *s) {
   if (!f.name || !f.compartment || vs_waveform_copy(&f.flow, &s->flow)) {
     free((char *)f.name);
     free((char *)f.compartment);
+    return VS_ENOMEM;
+  }
+  if (index_put(&net->branch_names, f.name, -1 - (int)net->n_src)) {
+    free((char *)f.name);
+    free((char *)f.compartment);
+    vs_waveform_clear(&f.flow);
     return VS_ENOMEM;
   }
   net->src[net->n_src] = f;
@@ -254,17 +340,14 @@ size_t vs_network_flow_source_count(const vs_network *net) {
 }
 
 int vs_network_find_node(const vs_network *net, const char *name) {
-  for (size_t i = 0; i < net->n_comp; ++i)
-    if (strcmp(net->comp[i].name, name) == 0) return (int)i;
-  for (size_t i = 0; i < net->n_pnode; ++i)
-    if (strcmp(net->pnode[i].name, name) == 0) return (int)(net->n_comp + i);
-  return -1;
+  const int *v = name ? index_slot(&net->node_names, name) : NULL;
+  if (!v) return -1;
+  return *v >= 0 ? *v : (int)net->n_comp + (-1 - *v);
 }
 
 int vs_network_find_link(const vs_network *net, const char *name) {
-  for (size_t i = 0; i < net->n_link; ++i)
-    if (strcmp(net->link[i].name, name) == 0) return (int)i;
-  return -1;
+  const int *v = name ? index_slot(&net->branch_names, name) : NULL;
+  return v && *v >= 0 ? *v : -1;
 }
 
 const char *vs_network_node_name(const vs_network *net, size_t i) {

@@ -4,6 +4,13 @@
 
 #include "venosim/network.h"
 
+/* Names to element indices (network.c). */
+typedef struct {
+  size_t cap, n;
+  const char **key;
+  int *val;
+} vs_name_index;
+
 struct vs_network {
   double density_g_cm3;
   double viscosity_poise;
@@ -22,6 +29,8 @@ struct vs_network {
     char *name;
     double t_start_s, t_end_s;
   } *phase;
+  vs_name_index node_names;   /* compartments and pressure nodes */
+  vs_name_index branch_names; /* links and flow sources */
   int has_site;             /* a measurement site is marked */
   char *site_link;          /* its link, or NULL */
   double site_lumen_cm;
