@@ -461,36 +461,49 @@ static int check_connected(vs_network *net, char *msg, size_t msglen) {
     adj[deg[b] + fill[b]++] = a;
   }
   free(fill);
+  /* First from the pressure nodes (the outlets): every compartment must
+   * reach one, or what flows in could only pile up. Then from the flow
+   * sources, to tell a compartment without an outlet from one without any
+   * boundary. */
   size_t head = 0, tail = 0;
   for (size_t i = net->n_comp; i < nn; ++i) {
     seen[i] = 1;
     queue[tail++] = i;
   }
-  for (size_t s = 0; s < net->n_src; ++s) {
-    size_t i = (size_t)net->src_node[s];
-    if (!seen[i]) {
-      seen[i] = 1;
-      queue[tail++] = i;
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 1)
+      for (size_t s = 0; s < net->n_src; ++s) {
+        size_t i = (size_t)net->src_node[s];
+        if (!seen[i]) {
+          seen[i] = 2;
+          queue[tail++] = i;
+        }
+      }
+    while (head < tail) {
+      size_t i = queue[head++];
+      for (size_t e = deg[i]; e < deg[i + 1]; ++e)
+        if (!seen[adj[e]]) {
+          seen[adj[e]] = (char)(pass + 1);
+          queue[tail++] = adj[e];
+        }
     }
   }
-  while (head < tail) {
-    size_t i = queue[head++];
-    for (size_t e = deg[i]; e < deg[i + 1]; ++e)
-      if (!seen[adj[e]]) {
-        seen[adj[e]] = 1;
-        queue[tail++] = adj[e];
-      }
-  }
   rc = VS_OK;
-  for (size_t i = 0; i < net->n_comp; ++i)
-    if (!seen[i]) {
+  for (size_t i = 0; i < net->n_comp; ++i) {
+    if (seen[i] == 1) continue;
+    if (seen[i] == 2)
+      snprintf(msg, msglen,
+               "compartment '%s' has no path to a pressure boundary (an "
+               "outlet): what its flow sources bring could only pile up",
+               net->comp[i].name);
+    else
       snprintf(msg, msglen,
                "compartment '%s' is not connected to any boundary (pressure "
                "node or flow source)",
                net->comp[i].name);
-      rc = VS_ENETWORK;
-      break;
-    }
+    rc = VS_ENETWORK;
+    break;
+  }
 done:
   free(deg);
   free(adj);

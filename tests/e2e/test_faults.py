@@ -375,6 +375,9 @@ compartments:
   - {name: calf, p_init_mmhg: 5, wall: {type: linear, compliance_ml_mmhg: 2}}
 boundaries:
   - {name: pump, type: flow, compartment: calf, flow_ml_s: -5}
+  # a pressure boundary, as every network needs, too tight to matter: it
+  # lets in about 1e-5 mL/s
+  - {name: vent, type: resistance, compartment: calf, resistance_mmhg_s_ml: 1e7, pressure_mmhg: 100}
 """
 
 
