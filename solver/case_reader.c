@@ -1705,6 +1705,9 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
     cval *max_step = &solver->kids[vs_schema_find(solver->sub, "max_step_s")];
     /* A finer default step resolves each contraction. */
     if (!max_step->from_file) max_step->num = VS_LEG_MAX_STEP_S;
+    cval *sld = &solver->kids[vs_schema_find(solver->sub,
+                                             "stability_limit_detection")];
+    if (!sld->from_file) sld->num = VS_LEG_STABILITY_LIMIT_DETECTION;
   }
   if ((rc = check_arms(&r, &root, arm, cs))) goto done;
   if (kid(&root, "leg")->given) {

@@ -120,6 +120,10 @@ static const vs_schema_key solver_keys[] = {
      .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_MAX_ORDER,
      .range = VS_RANGE_CC, .min = 1, .max = 5,
      .desc = "highest BDF order"},
+    {.key = "stability_limit_detection", .type = VS_ST_BOOL,
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_STAB_LIM_DET,
+     .desc = "CVODE lowers the BDF order where orders 3 to 5 turn unstable "
+             "(on by default for the leg)"},
     {.key = "max_steps", .type = VS_ST_INTEGER, .unit = "1",
      .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_MAX_STEPS,
      .range = VS_RANGE_CC, .min = 10, .max = 1e9,
@@ -869,6 +873,7 @@ double vs_schema_default_number(const vs_schema_key *k) {
   case VS_BIND_SOLVER_MAX_STEPS: return (double)o.max_steps;
   case VS_BIND_SOLVER_LINEAR_SOLVER: return (double)o.linear_solver;
   case VS_BIND_SOLVER_DENSE_MAX_STATES: return (double)o.dense_max_states;
+  case VS_BIND_SOLVER_STAB_LIM_DET: return o.stability_limit_detection;
   case VS_BIND_WALL_M: return w.m;
   case VS_BIND_WALL_N: return w.n;
   case VS_BIND_STENOSIS_KT: return s.kt;
@@ -928,6 +933,7 @@ int vs_schema_solver_set(vs_solver_options *o, const vs_schema_key *k,
     o->linear_solver = (vs_linsol_kind)(int)x;
     break;
   case VS_BIND_SOLVER_DENSE_MAX_STATES: o->dense_max_states = (long)x; break;
+  case VS_BIND_SOLVER_STAB_LIM_DET: o->stability_limit_detection = x != 0; break;
   default: return VS_EINVAL;
   }
   return VS_OK;

@@ -423,6 +423,8 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
   VS_CV_CALL(CVodeSetLinearSolver(mem, LS, A));
   VS_CV_CALL(CVodeSetJacFn(mem, cv_jac));
   VS_CV_CALL(CVodeSetMaxOrd(mem, opt->max_order));
+  if (opt->stability_limit_detection)
+    VS_CV_CALL(CVodeSetStabLimDet(mem, SUNTRUE));
   VS_CV_CALL(CVodeSetMaxNumSteps(mem, opt->max_steps));
   if (opt->max_step_s > 0) VS_CV_CALL(CVodeSetMaxStep(mem, opt->max_step_s));
   if (opt->initial_step_s > 0)

@@ -127,6 +127,7 @@ int vs_demo_create(vs_demo *demo, char *msg, size_t msglen) {
   opt.t_end_s = vs_leg_protocol_duration(&p);
   opt.output_dt_s = p.output_dt_s;
   opt.max_step_s = VS_LEG_MAX_STEP_S;
+  opt.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
   for (size_t i = 0; i < n; ++i) {
     int rc = build_arm((demo_arm)i, &demo->networks[i], msg, msglen);
     if (rc) {

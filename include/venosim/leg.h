@@ -410,6 +410,19 @@ vs_leg_connection *vs_leg_find_connection(vs_leg *leg, const char *name);
  *  digits, as 0.02 s did, with half the steps. */
 #define VS_LEG_MAX_STEP_S 0.25
 
+/** Leg runs turn on CVODE's BDF stability limit detection
+ *  (vs_solver_options.stability_limit_detection). BDF of order 3 to 5 is
+ *  not A-stable, and a leg split into many compartments has modes near the
+ *  imaginary axis (a valve's opening coupled through a nearly
+ *  resistance-free link to two small compartments): at order 4 or 5 they
+ *  grow for a range of steps, and the error test then holds the step at
+ *  their time scale (some 15 microseconds) for a while: n = 8 took 122 000
+ *  steps, 23 000 with detection; n = 16, 277 000 and 119 000 (max_order 2
+ *  does better still there, 23 000). Detection lowers the order instead.
+ *  With one compartment per segment it never acts (the same steps, the
+ *  same numbers). */
+#define VS_LEG_STABILITY_LIMIT_DETECTION 1
+
 /** The default protocol. */
 vs_leg_protocol vs_leg_protocol_default(void);
 /** Checks it; 0 or VS_EINVAL with the reason. */

@@ -57,11 +57,14 @@ typedef struct {
   long max_steps;         /**< steps allowed between two outputs */
   vs_linsol_kind linear_solver;
   long dense_max_states;  /**< AUTO picks dense up to this many states */
+  int stability_limit_detection; /**< CVODE's BDF stability limit
+                                      detection (1: on); leg runs turn it
+                                      on (leg.h) */
 } vs_solver_options;
 
 /** Defaults: t_end 10 s, output 0.01 s, rtol 1e-6, atol 1e-6 mL,
  *  1e-6 mL/s and 1e-6 (valve opening), max_step 0.05 s, order 5, 100000 steps, AUTO with dense up to
- *  100 states. */
+ *  100 states, no stability limit detection. */
 vs_solver_options vs_solver_options_default(void);
 /** Checks ranges; 0 or VS_EINVAL with the offending option in msg. */
 int vs_solver_options_validate(const vs_solver_options *o, char *msg,

@@ -54,6 +54,7 @@ static vs_leg_measurements run_leg_lesion(const char *const *leaky,
   o.t_end_s = vs_leg_protocol_duration(&p);
   o.output_dt_s = p.output_dt_s;
   o.max_step_s = VS_LEG_MAX_STEP_S;
+  o.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
   if (vs_integrate(sys, &o, r)) fail_msg("integration: %s", r->message);
   vs_leg_measurements m;
   vs_leg_measure(r, &m);

@@ -118,6 +118,7 @@ static const leg_run *get_run(run_id id) {
   o.t_end_s = vs_leg_protocol_duration(&p);
   o.output_dt_s = p.output_dt_s;
   o.max_step_s = VS_LEG_MAX_STEP_S;
+  o.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
   if (vs_integrate(sys, &o, r)) fail_msg("integration: %s", r->message);
   vs_system_free(&sys);
   r->n_metrics = vs_metrics_count();
