@@ -18,6 +18,7 @@
 #include <locale.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1546,56 +1547,136 @@ int vs_case_load_string(const char *text, size_t len, const char *display_name,
  * above this many (about 10 MB once resolved; a case that shares a wall or
  * a waveform by alias adds a few hundred). */
 #define MAX_ALIASED_NODES 100000
-/* Alias hops within one path: deeper is a cycle (an alias inside its own
- * anchor). */
-#define MAX_ALIAS_DEPTH 64
+/* Nesting deeper than this while expanding is taken for a cycle (an alias
+ * inside its own anchor) or an abuse. */
+#define MAX_ALIAS_DEPTH 256
 
+/* Expanded sizes of alias targets, by node: each target is expanded once,
+ * so counting costs the document's own size, not its expanded size (and
+ * libfyaml's alias lookups, not cheap, run once per alias). */
 typedef struct {
-  size_t left;            /* aliased nodes still allowed */
-  struct fy_node *culprit;/* the outermost alias being expanded */
-} alias_budget;
+  size_t cap, n;
+  struct fy_node **key;
+  size_t *size;
+} node_memo;
 
-/* Walks the document as it will be once resolved, counting the nodes that
- * lie behind an alias (hops > 0). */
-static void count_expanded(struct fy_node *n, alias_budget *b, int hops) {
-  if (!n || !b->left) return;
-  if (fy_node_is_alias(n)) {
-    struct fy_node *target = fy_node_resolve_alias(n);
-    if (hops >= MAX_ALIAS_DEPTH) {
-      b->left = 0;
-      return;
+static size_t *memo_find(const node_memo *m, const struct fy_node *n) {
+  if (!m->cap) return NULL;
+  size_t i = ((uintptr_t)n >> 4) & (m->cap - 1);
+  for (; m->key[i]; i = (i + 1) & (m->cap - 1))
+    if (m->key[i] == n) return &m->size[i];
+  return NULL;
+}
+
+static int memo_put(node_memo *m, struct fy_node *n, size_t size) {
+  if (2 * (m->n + 1) > m->cap) {
+    node_memo g = {m->cap ? 2 * m->cap : 64, 0, NULL, NULL};
+    g.key = calloc(g.cap, sizeof *g.key);
+    g.size = calloc(g.cap, sizeof *g.size);
+    if (!g.key || !g.size) {
+      free(g.key);
+      free(g.size);
+      return VS_ENOMEM;
     }
-    count_expanded(target, b, hops + 1);
-    return;
+    for (size_t k = 0; k < m->cap; ++k)
+      if (m->key[k]) (void)memo_put(&g, m->key[k], m->size[k]);
+    free(m->key);
+    free(m->size);
+    *m = g;
   }
-  if (hops) --b->left;
+  size_t i = ((uintptr_t)n >> 4) & (m->cap - 1);
+  while (m->key[i] && m->key[i] != n) i = (i + 1) & (m->cap - 1);
+  if (!m->key[i]) m->n++;
+  m->key[i] = n;
+  m->size[i] = size;
+  return VS_OK;
+}
+
+/* Nodes `n` stands for once every alias is expanded, saturating at `cap`;
+ * *oom on out of memory. */
+static size_t expanded_size(struct fy_node *n, node_memo *m, size_t cap,
+                            int depth, int *oom) {
+  if (!n || *oom) return 0;
+  if (depth > MAX_ALIAS_DEPTH) return cap;
+  if (fy_node_is_alias(n)) {
+    struct fy_node *t = fy_node_resolve_alias(n);
+    if (!t) return 0; /* undefined: the parser reports it */
+    size_t *known = memo_find(m, t);
+    if (known) return *known;
+    /* In progress counts as too big: a cycle never ends. */
+    if (memo_put(m, t, cap)) return *oom = 1, 0;
+    size_t size = expanded_size(t, m, cap, depth + 1, oom);
+    if (memo_put(m, t, size)) return *oom = 1, 0;
+    return size;
+  }
+  size_t total = 1;
   void *it = NULL;
   if (fy_node_get_type(n) == FYNT_SEQUENCE) {
     struct fy_node *k;
-    while (b->left && (k = fy_node_sequence_iterate(n, &it))) {
-      if (!hops && fy_node_is_alias(k)) b->culprit = k;
-      count_expanded(k, b, hops);
-    }
+    while (total < cap && (k = fy_node_sequence_iterate(n, &it)))
+      total += expanded_size(k, m, cap, depth + 1, oom);
   } else if (fy_node_get_type(n) == FYNT_MAPPING) {
     struct fy_node_pair *p;
-    while (b->left && (p = fy_node_mapping_iterate(n, &it))) {
-      if (!hops && fy_node_is_alias(fy_node_pair_value(p)))
-        b->culprit = fy_node_pair_value(p);
-      count_expanded(fy_node_pair_key(p), b, hops);
-      count_expanded(fy_node_pair_value(p), b, hops);
+    while (total < cap && (p = fy_node_mapping_iterate(n, &it))) {
+      total += expanded_size(fy_node_pair_key(p), m, cap, depth + 1, oom);
+      total += expanded_size(fy_node_pair_value(p), m, cap, depth + 1, oom);
     }
   }
+  return total < cap ? total : cap;
+}
+
+/* Nodes of the document as written (aliases one node each), and the alias
+ * standing for the most nodes (where an error points). */
+static size_t plain_size(struct fy_node *n, const node_memo *m,
+                         struct fy_node **worst, size_t *worst_size) {
+  if (!n) return 0;
+  if (fy_node_is_alias(n)) {
+    const size_t *s = memo_find(m, fy_node_resolve_alias(n));
+    if (s && *s > *worst_size) {
+      *worst_size = *s;
+      *worst = n;
+    }
+    return 1;
+  }
+  size_t total = 1;
+  void *it = NULL;
+  if (fy_node_get_type(n) == FYNT_SEQUENCE) {
+    struct fy_node *k;
+    while ((k = fy_node_sequence_iterate(n, &it)))
+      total += plain_size(k, m, worst, worst_size);
+  } else if (fy_node_get_type(n) == FYNT_MAPPING) {
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+      total += plain_size(fy_node_pair_key(p), m, worst, worst_size);
+      total += plain_size(fy_node_pair_value(p), m, worst, worst_size);
+    }
+  }
+  return total;
 }
 
 static int check_aliases(reader *r, struct fy_document *doc) {
-  alias_budget b = {MAX_ALIASED_NODES, NULL};
-  count_expanded(fy_document_root(doc), &b, 0);
-  if (b.left) return VS_OK;
-  pos_t start = {0, 0}, p = vs_yaml_node_pos(b.culprit, start);
-  return fail(r, VS_EPARSE, p.line, p.col,
+  node_memo m = {0, 0, NULL, NULL};
+  struct fy_node *root = fy_document_root(doc), *worst = NULL;
+  size_t worst_size = 0;
+  /* The plain walk first only to size the cap; it fills no memo yet. */
+  size_t plain = plain_size(root, &m, &worst, &worst_size);
+  int oom = 0;
+  size_t cap = plain + MAX_ALIASED_NODES + 1;
+  size_t expanded = expanded_size(root, &m, cap, 0, &oom);
+  int rc = VS_OK;
+  if (oom) {
+    rc = fail_oom(r);
+  } else if (expanded >= cap) {
+    (void)plain_size(root, &m, &worst, &worst_size);
+    pos_t start = {0, 0}, p = vs_yaml_node_pos(worst ? worst : root, start);
+    rc = fail(r, VS_EPARSE, p.line, p.col,
               "YAML aliases expand to more than %d nodes (nested aliases?): "
               "refused",
               MAX_ALIASED_NODES);
+  }
+  free(m.key);
+  free(m.size);
+  return rc;
 }
 
 int vs_case_load_edited(const char *text, size_t len, const char *display_name,
