@@ -336,7 +336,7 @@ static void keys_text(const vs_schema_key *table, const char *variant,
 static void prefix_text(const tokens *ts, size_t t, char *buf, size_t size) {
   size_t used = 0;
   buf[0] = '\0';
-  for (size_t i = 0; i < t && used < size; ++i) {
+  for (size_t i = 0; i < t && i < ts->n && used < size; ++i) {
     const token *k = &ts->t[i];
     int w = k->kind == TOK_KEY
                 ? snprintf(buf + used, size - used, "%s%s", i ? "." : "",
@@ -407,10 +407,19 @@ static int resolve_items(resolver *rs, struct fy_node *list,
 static int resolve(resolver *rs, struct fy_node *map,
                    const vs_schema_key *table, const vs_schema_key *range_key,
                    size_t t, int via_star) {
-  const token *tk = &rs->ts->t[t];
   char where[256], keys[512], variant_buf[64];
   const char *variant = NULL;
+  /* A list item must be followed by a key: `lesions[0]` alone names no
+   * number. */
+  if (t >= rs->ts->n || rs->ts->t[t].kind != TOK_KEY) {
+    prefix_text(rs->ts, t, where, sizeof where);
+    return fail(rs->x, VS_ESCHEMA, rs->line, rs->col,
+                "%s: expected a key after '%s' (its items are mappings: "
+                "name one of their keys)",
+                rs->path, where);
+  }
   prefix_text(rs->ts, t + 1, where, sizeof where);
+  const token *tk = &rs->ts->t[t];
   int d = vs_schema_discriminator(table);
   if (d >= 0 && map)
     variant = scalar_of(map, table[d].key, variant_buf, sizeof variant_buf);
