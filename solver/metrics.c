@@ -4,6 +4,7 @@
 #include "venosim/metrics.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "venosim/leg.h"
@@ -34,6 +35,18 @@ typedef enum {
   M_ULCER_RISK_BAND,
   M_LUMEN_TREATED,
   M_WSS_TREATED,
+  /* Reflux time at each valve of the default leg (leg.h; validate_leg
+   * checks that this list is the leg's). */
+  M_REFLUX_PLANTAR_VALVE,
+  M_REFLUX_TIBIAL_VALVE,
+  M_REFLUX_SOLEAL_VALVE,
+  M_REFLUX_GASTROCNEMIUS_VALVE,
+  M_REFLUX_POPLITEAL_VALVE,
+  M_REFLUX_FEMORAL_VALVE,
+  M_REFLUX_GSV_KNEE_VALVE,
+  M_REFLUX_SFJ_VALVE,
+  M_REFLUX_CALF_PERFORATOR_VALVE,
+  M_REFLUX_THIGH_PERFORATOR_VALVE,
   M_COUNT
 } metric_id;
 
@@ -113,6 +126,38 @@ static const vs_metric_info k_info[M_COUNT] = {
     [M_WSS_TREATED] = {"wall_shear_stress_treated", "Pa",
                        "wall shear stress 4 mu Q / (pi r^3) in that lumen, "
                        "lying at rest (last 5 s supine)"},
+    [M_REFLUX_PLANTAR_VALVE] = {"reflux_time_plantar_valve", "s",
+        "longest reflux at the plantar valve after the calf cuff "
+        "release or the Valsalva"},
+    [M_REFLUX_TIBIAL_VALVE] = {"reflux_time_tibial_valve", "s",
+        "longest reflux at the tibial valve after the calf cuff "
+        "release or the Valsalva"},
+    [M_REFLUX_SOLEAL_VALVE] = {"reflux_time_soleal_valve", "s",
+        "longest reflux at the soleal valve after the calf cuff "
+        "release or the Valsalva"},
+    [M_REFLUX_GASTROCNEMIUS_VALVE] = {"reflux_time_gastrocnemius_valve", "s",
+        "longest reflux at the gastrocnemius valve after the calf cuff "
+        "release or the Valsalva"},
+    [M_REFLUX_POPLITEAL_VALVE] = {"reflux_time_popliteal_valve", "s",
+        "longest reflux at the popliteal valve after the calf cuff "
+        "release or the Valsalva"},
+    [M_REFLUX_FEMORAL_VALVE] = {"reflux_time_femoral_valve", "s",
+        "longest reflux at the femoral valve after the calf cuff "
+        "release or the Valsalva"},
+    [M_REFLUX_GSV_KNEE_VALVE] = {"reflux_time_gsv_knee_valve", "s",
+        "longest reflux at the gsv knee valve after the calf cuff "
+        "release or the Valsalva"},
+    [M_REFLUX_SFJ_VALVE] = {"reflux_time_sfj_valve", "s",
+        "longest reflux at the sfj valve after the calf cuff "
+        "release or the Valsalva"},
+    [M_REFLUX_CALF_PERFORATOR_VALVE] = {
+        "reflux_time_calf_perforator_valve", "s",
+        "longest reflux at the calf perforator valve after the calf cuff "
+        "release or the Valsalva"},
+    [M_REFLUX_THIGH_PERFORATOR_VALVE] = {
+        "reflux_time_thigh_perforator_valve", "s",
+        "longest reflux at the thigh perforator valve after the calf cuff "
+        "release or the Valsalva"},
 };
 
 size_t vs_metrics_count(void) { return M_COUNT; }
@@ -173,6 +218,13 @@ static void leg_metrics(const vs_run_result *r, double *values) {
   values[M_ULCER_RISK_BAND] = m.ulcer_risk_band;
   values[M_LUMEN_TREATED] = m.lumen_diameter_treated;
   values[M_WSS_TREATED] = m.wall_shear_stress_treated;
+  /* Per valve: the column named after it, where the run has that valve. */
+  for (size_t v = 0; v < m.n_valves; ++v) {
+    char name[64];
+    snprintf(name, sizeof name, "reflux_time_%s", m.valve_names[v]);
+    int j = vs_metrics_find(name);
+    if (j >= 0) values[j] = m.reflux_time[v];
+  }
 }
 
 void vs_metrics_compute(const vs_run_result *r, double *values) {

@@ -124,7 +124,7 @@ static void print_block(const vs_cli_batch *b, const vs_batch_summary *s,
   size_t nm = vs_metrics_count();
   const vs_metric_info *m = vs_metrics_table();
   char name[256];
-  printf("%-28s %-10s", "metric", "unit");
+  printf("%-34s %-10s", "metric", "unit");
   for (size_t i = 0; i < s->n_runs; ++i) {
     if (!in_block(b, i, offload)) continue;
     b->name(b->name_user, i, name, sizeof name);
@@ -136,7 +136,7 @@ static void print_block(const vs_cli_batch *b, const vs_batch_summary *s,
     for (size_t i = 0; i < s->n_runs; ++i)
       any |= in_block(b, i, offload) && isfinite(s->metrics[i * nm + j]);
     if (!any) continue;
-    printf("%-28s %-10s", m[j].name, m[j].unit);
+    printf("%-34s %-10s", m[j].name, m[j].unit);
     for (size_t i = 0; i < s->n_runs; ++i)
       if (in_block(b, i, offload))
         printf(" %*.4g", width, block_value(b, s, i, j, offload));
@@ -157,7 +157,7 @@ static void print_table(const vs_cli_batch *b, const vs_batch_summary *s) {
     if (len > width) width = len;
   }
   print_block(b, s, width, 0);
-  printf("%-28s %-10s", "status", "");
+  printf("%-34s %-10s", "status", "");
   for (size_t i = 0; i < s->n_runs; ++i)
     printf(" %*s", width, s->status[i] == VS_RUN_OK ? "ok" : "FAILED");
   printf("\n");

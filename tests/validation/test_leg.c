@@ -160,10 +160,36 @@ static void iliac_stenosis_grows_gradients(void **state) {
   }
 }
 
+/* Every valve of the default leg has its reflux-time column, and every
+ * such column is a valve of the leg (solver/metrics.c lists them). */
+static void every_valve_has_a_reflux_column(void **state) {
+  (void)state;
+  vs_leg leg;
+  assert_int_equal(vs_leg_default(&leg), 0);
+  size_t columns = 0;
+  const vs_metric_info *m = vs_metrics_table();
+  for (size_t j = 0; j < vs_metrics_count(); ++j)
+    if (strncmp(m[j].name, "reflux_time_", 12) == 0 &&
+        strcmp(m[j].name, "reflux_time_90") != 0 &&
+        strncmp(m[j].name, "reflux_time_max_", 16) != 0) {
+      ++columns;
+      if (!vs_leg_find_valve(&leg, m[j].name + 12))
+        fail_msg("column %s names no valve of the leg", m[j].name);
+    }
+  for (size_t v = 0; v < leg.n_valves; ++v) {
+    char name[64];
+    snprintf(name, sizeof name, "reflux_time_%s", leg.valves[v].name);
+    if (vs_metrics_find(name) < 0) fail_msg("no column %s", name);
+  }
+  assert_int_equal(columns, leg.n_valves);
+  vs_leg_clear(&leg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(validation_table),
       cmocka_unit_test(iliac_stenosis_grows_gradients),
+      cmocka_unit_test(every_valve_has_a_reflux_column),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
