@@ -25,6 +25,28 @@ static const char *const k_deep_valves[] = {
 static const char *const k_superficial_valves[] = {"sfj_valve",
                                                    "gsv_knee_valve", NULL};
 
+/* The leg through the protocol, with the options every leg run takes. The
+ * caller frees the result. */
+static vs_run_result *integrate_leg(const vs_leg *leg,
+                                    const vs_leg_protocol *p) {
+  vs_network *net = NULL;
+  char msg[512];
+  if (vs_leg_build(leg, p, &net, msg, sizeof msg)) fail_msg("%s", msg);
+  vs_system *sys = NULL;
+  if (vs_system_create(net, &sys, msg, sizeof msg)) fail_msg("%s", msg);
+  vs_run_result *r = NULL;
+  assert_int_equal(vs_result_create(&r, "leg"), 0);
+  vs_solver_options o = vs_solver_options_default();
+  o.t_end_s = vs_leg_protocol_duration(p);
+  o.output_dt_s = p->output_dt_s;
+  o.max_step_s = VS_LEG_MAX_STEP_S;
+  o.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
+  if (vs_integrate(sys, &o, r)) fail_msg("integration: %s", r->message);
+  vs_system_free(&sys);
+  vs_network_free(&net);
+  return r;
+}
+
 static vs_leg_measurements run_leg_lesion(const char *const *leaky,
                                           double mrg, double iliac_ratio) {
   vs_leg leg;
@@ -43,24 +65,10 @@ static vs_leg_measurements run_leg_lesion(const char *const *leaky,
     v->valve.m_rg = mrg;
   }
   vs_leg_protocol p = vs_leg_protocol_default();
-  vs_network *net = NULL;
-  char msg[512];
-  if (vs_leg_build(&leg, &p, &net, msg, sizeof msg)) fail_msg("%s", msg);
-  vs_system *sys = NULL;
-  if (vs_system_create(net, &sys, msg, sizeof msg)) fail_msg("%s", msg);
-  vs_run_result *r = NULL;
-  assert_int_equal(vs_result_create(&r, "leg"), 0);
-  vs_solver_options o = vs_solver_options_default();
-  o.t_end_s = vs_leg_protocol_duration(&p);
-  o.output_dt_s = p.output_dt_s;
-  o.max_step_s = VS_LEG_MAX_STEP_S;
-  o.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
-  if (vs_integrate(sys, &o, r)) fail_msg("integration: %s", r->message);
+  vs_run_result *r = integrate_leg(&leg, &p);
   vs_leg_measurements m;
   vs_leg_measure(r, &m);
   vs_result_free(&r);
-  vs_system_free(&sys);
-  vs_network_free(&net);
   vs_leg_clear(&leg);
   return m;
 }
@@ -180,19 +188,7 @@ static void respiration_makes_iliac_flow_phasic(void **state) {
     leg.respiration_period_s = period_s;
     vs_leg_protocol p = vs_leg_protocol_default();
     p.standing_s = 60.0;
-    vs_network *net = NULL;
-    char msg[512];
-    if (vs_leg_build(&leg, &p, &net, msg, sizeof msg)) fail_msg("%s", msg);
-    vs_system *sys = NULL;
-    if (vs_system_create(net, &sys, msg, sizeof msg)) fail_msg("%s", msg);
-    vs_run_result *r = NULL;
-    assert_int_equal(vs_result_create(&r, "breathing"), 0);
-    vs_solver_options o = vs_solver_options_default();
-    o.t_end_s = vs_leg_protocol_duration(&p);
-    o.output_dt_s = p.output_dt_s;
-    o.max_step_s = VS_LEG_MAX_STEP_S;
-    o.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
-    if (vs_integrate(sys, &o, r)) fail_msg("integration: %s", r->message);
+    vs_run_result *r = integrate_leg(&leg, &p);
     const vs_series *q = vs_result_series(r, "flow");
     const vs_phase *st = vs_result_phase(r, "standing");
     assert_non_null(q);
@@ -245,8 +241,6 @@ static void respiration_makes_iliac_flow_phasic(void **state) {
                   breathe ? "5 mmHg every 4 s" : "off", mean, hi - lo, c,
                   window_s, cfv_hi - cfv_lo);
     vs_result_free(&r);
-    vs_system_free(&sys);
-    vs_network_free(&net);
     vs_leg_clear(&leg);
   }
   assert_true(swing[1] > 0.2);
