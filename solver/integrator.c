@@ -470,7 +470,11 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
         rc = data.nonfinite ? VS_ENONFINITE : VS_ESOLVER;
         goto done;
       }
-      if (flag == CV_TSTOP_RETURN && t_stop < opt->t_end_s) n_breakpoints++;
+      /* Asked to stop on a breakpoint before the next output, and there:
+       * CVODE says CV_SUCCESS rather than CV_TSTOP_RETURN when the stop time
+       * is also the requested time. */
+      if (t_stop <= t_out && t_stop < opt->t_end_s && t_reached >= t_stop)
+        n_breakpoints++;
       t = t_reached;
       if ((rc = check_state(sys, opt, t, t_good, yv, res))) goto done;
       t_good = t;
