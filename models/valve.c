@@ -18,6 +18,7 @@ vs_valve vs_valve_default(void) {
   v.leak_floor = 1e-4;
   v.l_eff_cm = 1.0;
   v.smoothing_mmhg = 0.1;
+  v.station_length_cm = 0.0;
   return v;
 }
 
@@ -45,6 +46,10 @@ int vs_valve_validate(const vs_valve *v, char *msg, unsigned long msglen) {
     snprintf(msg, msglen,
              "valve leak floor and smoothing must be positive (leak floor "
              "below Mst), its effective length >= 0");
+    return VS_EINVAL;
+  }
+  if (!(v->station_length_cm >= 0) || !isfinite(v->station_length_cm)) {
+    snprintf(msg, msglen, "valve station length must be >= 0 (0: its link)");
     return VS_EINVAL;
   }
   return VS_OK;

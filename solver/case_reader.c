@@ -1063,6 +1063,7 @@ static int add_link(reader *r, vs_network *net, const cval *l) {
     s.valve.leak_floor = num_of(v, "leak_floor");
     s.valve.l_eff_cm = num_of(v, "l_eff_cm");
     s.valve.smoothing_mmhg = num_of(v, "smoothing_mmhg");
+    s.valve.station_length_cm = num_of(v, "station_length_cm");
   }
   rc = vs_network_add_link(net, &s);
   vs_waveform_clear(&s.resistance_wave);
@@ -1789,6 +1790,12 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
     cval *sld = &solver->kids[vs_schema_find(solver->sub,
                                              "stability_limit_detection")];
     if (!sld->from_file) sld->num = VS_LEG_STABILITY_LIMIT_DETECTION;
+    cval *order = &solver->kids[vs_schema_find(solver->sub, "max_order")];
+    const cval *leg = kid(&root, "leg");
+    const cval *n_comp = &leg->kids[vs_schema_find(leg->sub,
+                                                   "compartments_per_segment")];
+    if (!order->from_file && n_comp->num >= 2)
+      order->num = VS_LEG_FINE_MAX_ORDER;
   }
   if ((rc = check_arms(&r, &root, arm, cs))) goto done;
   if (kid(&root, "leg")->given) {

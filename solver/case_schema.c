@@ -274,6 +274,11 @@ static const vs_schema_key valve_keys[] = {
      .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_SMOOTHING,
      .range = VS_RANGE_OC, .min = 0, .max = 10,
      .desc = "width of the softplus that smooths Mynard's opening ramps"},
+    {.key = "station_length_cm", .type = VS_ST_NUMBER, .unit = "cm",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_VALVE_STATION,
+     .range = VS_RANGE_CC, .min = 0, .max = 1000,
+     .desc = "length of vein the valve stands for; its closing drive counts "
+             "that length's viscous drop (0: the link's own length)"},
     {0}};
 
 static const vs_schema_key link_keys[] = {
@@ -890,6 +895,7 @@ double vs_schema_default_number(const vs_schema_key *k) {
   case VS_BIND_VALVE_LEAK_FLOOR: return v.leak_floor;
   case VS_BIND_VALVE_L_EFF: return v.l_eff_cm;
   case VS_BIND_VALVE_SMOOTHING: return v.smoothing_mmhg;
+  case VS_BIND_VALVE_STATION: return v.station_length_cm;
   case VS_BIND_LEG:
   case VS_BIND_LEG_UNSIGNED:
   case VS_BIND_PROTOCOL:

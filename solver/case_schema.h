@@ -86,6 +86,7 @@ typedef enum {
   VS_BIND_VALVE_LEAK_FLOOR,
   VS_BIND_VALVE_L_EFF,
   VS_BIND_VALVE_SMOOTHING,
+  VS_BIND_VALVE_STATION,
   VS_BIND_LEG,              /**< the double at .field of vs_leg */
   VS_BIND_LEG_UNSIGNED,     /**< the unsigned at .field of vs_leg */
   VS_BIND_PROTOCOL,         /**< the double at .field of vs_leg_protocol */

@@ -394,11 +394,13 @@ static const vs_valve *valve_named(const vs_leg *leg, const char *name) {
   return NULL;
 }
 
-/* A collapsible vein link of the given geometry, with a valve if named and
- * the narrowing of a segment's state if given. */
+/* A collapsible vein link of the given geometry, with a valve if named
+ * (standing for the valves along station_cm of vein: valve.h) and the
+ * narrowing of a segment's state if given. */
 static int add_vein_link(const vs_leg *leg, vs_network *net, const char *name,
                          const char *from, const char *to, double d_mm,
                          unsigned n_par, double length_cm, const char *valve,
+                         double station_cm,
                          const vs_leg_segment_state *narrowing, char *msg,
                          size_t msglen) {
   vs_link_spec l = vs_link_spec_default();
@@ -422,6 +424,7 @@ static int add_vein_link(const vs_leg *leg, vs_network *net, const char *name,
     }
     l.has_valve = 1;
     l.valve = *v;
+    l.valve.station_length_cm = station_cm;
   }
   if (narrowing && narrowing->area_ratio < 1.0) {
     l.has_stenosis = 1;
@@ -495,7 +498,7 @@ static int add_segment(const timeline *tl, const knots *k, double *scratch,
     vs_leg_compartment_name(s->name, i + 1, b, sizeof b);
     snprintf(name, sizeof name, "%s_%u_%u", s->name, i, i + 1);
     int rc = add_vein_link(leg, net, name, a, b, s->diameter_mm, s->n_parallel,
-                           l, NULL, NULL, msg, msglen);
+                           l, NULL, 0.0, NULL, msg, msglen);
     if (rc) return rc;
   }
   char last[48], target[48], name[80];
@@ -515,7 +518,8 @@ static int add_segment(const timeline *tl, const knots *k, double *scratch,
   if (!(st->area_ratio > 0)) return VS_OK;
   /* A lesion narrows the segment where it drains. */
   return add_vein_link(leg, net, name, last, target, s->diameter_mm,
-                       s->n_parallel, l, s->valve, st, msg, msglen);
+                       s->n_parallel, l, s->valve, s->length_cm, st, msg,
+                       msglen);
 }
 
 /* Every compartment must still drain to the outlet when a total occlusion
@@ -570,7 +574,7 @@ static int add_connection(const vs_leg *leg, vs_network *net,
   const char *name = c->valve[0] ? c->valve : c->name;
   if (c->diameter_mm > 0)
     return add_vein_link(leg, net, name, from, to, c->diameter_mm,
-                         c->n_parallel, c->length_cm, c->valve, NULL, msg,
+                         c->n_parallel, c->length_cm, c->valve, 0.0, NULL, msg,
                          msglen);
   vs_link_spec l = vs_link_spec_default();
   l.name = name;
@@ -599,7 +603,7 @@ static int add_palma(const vs_leg *leg, vs_network *net,
   compartment_at(leg, VS_LEG_CFV_SEGMENT, 0.5, from, sizeof from);
   compartment_at(leg, VS_LEG_CAVA_SEGMENT, 0.0, to, sizeof to);
   return add_vein_link(leg, net, VS_LEG_PALMA_LINK, from, to, t->diameter_mm,
-                       1, t->length_cm, NULL, NULL, msg, msglen);
+                       1, t->length_cm, NULL, 0.0, NULL, msg, msglen);
 }
 
 /* Arterial blood into a segment through its bed's resistance, sized for

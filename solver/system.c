@@ -77,11 +77,14 @@ static double hydrostatic_gradient(const vs_system *sys, double t) {
 }
 
 /* Resistance of link k at (t, y), and dR/dV of its two ends (0 for an end
- * that is not a tube-law compartment). */
+ * that is not a tube-law compartment); its Poiseuille part in *r_pois if
+ * non-NULL (only that part depends on the ends' volumes). */
 static double link_resistance(const vs_link_model *lk, double t,
-                              const double *y, double dr_dv[2]) {
+                              const double *y, double dr_dv[2],
+                              double *r_pois) {
   dr_dv[0] = dr_dv[1] = 0.0;
   double r_given = lk->r_wave ? vs_waveform_eval(lk->r_wave, t) : 0.0;
+  if (r_pois) *r_pois = lk->r_pois0;
   if (!lk->collapsible) return lk->r_const + r_given + lk->r_pois0;
   /* alpha: mean area ratio of the tube-law ends. */
   double alpha = 0.0;
@@ -93,7 +96,16 @@ static double link_resistance(const vs_link_model *lk, double t,
   for (int e = 0; e < 2; ++e)
     if (lk->tube_end[e])
       dr_dv[e] = lk->r_pois0 * df / (lk->n_tube_ends * lk->vref[e]);
+  if (r_pois) *r_pois = lk->r_pois0 * f;
   return lk->r_const + r_given + lk->r_pois0 * f;
+}
+
+/* A valve's closing drive (valve.h): the link's pressure difference plus
+ * the viscous drop over the rest of the valve's station,
+ * dp_v = dp + x R_p Q with x = station / link length - 1. */
+static double valve_drive(const vs_link_model *lk, double dp, double r_pois,
+                          double q) {
+  return dp + lk->station_extra * r_pois * q;
 }
 
 /* Loss coefficient and inertance of link k at opening zeta (its valve's on
@@ -149,10 +161,9 @@ static int eval_links(const vs_system *sys, double t, const double *y,
   double gh = hydrostatic_gradient(sys, t);
   for (size_t k = 0; k < net->n_link; ++k) {
     const vs_link_model *lk = &sys->links[k];
-    double dr[2];
-    double r = link_resistance(lk, t, y, dr);
+    double dr[2], r_pois;
+    double r = link_resistance(lk, t, y, dr, &r_pois);
     double dp = link_dp(sys, lk, gh);
-    sys->dp[k] = dp;
     if (lk->state >= 0) {
       vs_link_coeffs c = link_coefficients(sys, lk, y);
       double qk = y[lk->state];
@@ -164,6 +175,7 @@ static int eval_links(const vs_system *sys, double t, const double *y,
       q[k] = algebraic_flow(dp, r, c.b, &g);
     }
     if (!isfinite(q[k])) return VS_ENONFINITE;
+    sys->dp[k] = valve_drive(lk, dp, r_pois, q[k]);
   }
   return VS_OK;
 }
@@ -209,18 +221,27 @@ int vs_system_rhs(const vs_system *sys, double t, const double *y,
   return VS_OK;
 }
 
-/* The valve-opening row: dzeta/dt = rate(dp, zeta), dp from the ends. */
-static void valve_rate_terms(const vs_link_model *lk, int values, double dp,
-                             const double *y, const double dpdv[2],
+/* The valve-opening row: dzeta/dt = rate(dp_v, zeta), with the drive's
+ * partial derivatives in the ends' volumes, the opening and the link's
+ * flow state (if it has one). */
+typedef struct {
+  double dp_v;
+  double d_dv[2]; /* d(dp_v)/dV of each end */
+  double d_dz;    /* d(dp_v)/dzeta */
+  double d_dq;    /* d(dp_v)/dQ, inertial links */
+} vs_valve_drive;
+
+static void valve_rate_terms(const vs_link_model *lk, int values,
+                             const vs_valve_drive *d, const double *y,
                              vs_jac_acc *J) {
-  const double sign[2] = {1.0, -1.0};
   size_t z = (size_t)lk->zeta;
   double d_dp = 0.0, d_z = 0.0;
-  if (values) vs_valve_rate(lk->valve, dp, y[z], &d_dp, &d_z);
-  jac_add(J, z, z, d_z);
+  if (values) vs_valve_rate(lk->valve, d->dp_v, y[z], &d_dp, &d_z);
+  jac_add(J, z, z, d_z + d_dp * d->d_dz);
   for (int e = 0; e < 2; ++e)
     if (lk->comp[e] >= 0)
-      jac_add(J, z, (size_t)lk->comp[e], d_dp * sign[e] * dpdv[e]);
+      jac_add(J, z, (size_t)lk->comp[e], d_dp * d->d_dv[e]);
+  if (lk->state >= 0) jac_add(J, z, (size_t)lk->state, d_dp * d->d_dq);
 }
 
 /* All Jacobian contributions, in a fixed order (see jac_add). */
@@ -239,10 +260,10 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
   for (size_t k = 0; k < net->n_link; ++k) {
     const vs_link_model *lk = &sys->links[k];
     int values = J->mode == VS_JAC_VALUES;
-    double dr[2] = {0.0, 0.0}, r = 0.0, dp = 0.0;
+    double dr[2] = {0.0, 0.0}, r = 0.0, dp = 0.0, r_pois = 0.0;
     double dpdv[2] = {0.0, 0.0};
     if (values) {
-      r = link_resistance(lk, t, y, dr);
+      r = link_resistance(lk, t, y, dr, &r_pois);
       dp = link_dp(sys, lk, gh);
       for (int e = 0; e < 2; ++e)
         if (lk->comp[e] >= 0) dpdv[e] = sys->dpdv[lk->comp[e]];
@@ -265,7 +286,14 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
         double num = dp - r * qk - c.b * fabs(qk) * qk;
         jac_add(J, s, z,
                 -c.db_dz * fabs(qk) * qk / c.l - num * c.dl_dz / (c.l * c.l));
-        valve_rate_terms(lk, values, dp, y, dpdv, J);
+        /* dp_v = dp + x R_p(V) Q, Q a state. */
+        double x = lk->station_extra;
+        vs_valve_drive d = {.dp_v = valve_drive(lk, dp, r_pois, qk),
+                            .d_dz = 0.0,
+                            .d_dq = x * r_pois};
+        for (int e = 0; e < 2; ++e)
+          d.d_dv[e] = sign[e] * dpdv[e] + x * dr[e] * qk;
+        valve_rate_terms(lk, values, &d, y, J);
       }
       /* dV/dt and dW/dt are linear in Q. */
       if (lk->comp[0] >= 0) jac_add(J, (size_t)lk->comp[0], s, -1.0);
@@ -294,7 +322,16 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
         if (lk->comp[1] >= 0) jac_add(J, (size_t)lk->comp[1], z, dq);
         if (lk->boundary >= 0)
           jac_add(J, (size_t)lk->boundary, z, lk->inflow_sign * dq);
-        valve_rate_terms(lk, values, dp, y, dpdv, J);
+        /* dp_v = dp + x R_p(V) Q(dp, R, B(zeta)). */
+        double x = lk->station_extra;
+        vs_valve_drive d = {.dp_v = valve_drive(lk, dp, r_pois, qk),
+                            .d_dz = x * r_pois * dq,
+                            .d_dq = 0.0};
+        for (int e = 0; e < 2; ++e)
+          d.d_dv[e] = sign[e] * dpdv[e] +
+                      x * (dr[e] * qk + r_pois * g * (sign[e] * dpdv[e] -
+                                                      qk * dr[e]));
+        valve_rate_terms(lk, values, &d, y, J);
       }
     }
   }
@@ -323,9 +360,9 @@ int vs_system_jacobian_dense(const vs_system *sys, double t, const double *y,
 /* Record the pattern and build the CSC structure and the call -> slot map. */
 static int build_pattern(vs_system *sys) {
   vs_jac_acc J = {.mode = VS_JAC_PATTERN};
-  /* Upper bound on calls: diagonal + per link at most 10 (inertial with a
-   * valve) or 2 ends x 3 rows (algebraic). */
-  size_t cap = sys->n_state + 10 * sys->net->n_link + 1;
+  /* Upper bound on calls: diagonal + per link at most 11 (inertial with a
+   * valve) or 2 ends x 3 rows + 3 valve entries (algebraic). */
+  size_t cap = sys->n_state + 11 * sys->net->n_link + 1;
   int rc = VS_ENOMEM;
   jac_entry *e = NULL;
   J.rows = malloc(cap * sizeof *J.rows);
@@ -426,6 +463,9 @@ static int build_link(vs_system *sys, size_t k, size_t *next_state,
   if (ls->has_valve) {
     lk->valve = &ls->valve;
     lk->a_ann = a0 * n_par;
+    if (ls->valve.station_length_cm > 0 && ls->poiseuille &&
+        ls->length_cm > 0)
+      lk->station_extra = ls->valve.station_length_cm / ls->length_cm - 1.0;
   }
   /* Without inertance the flow is algebraic and needs a resistance at every
    * moment (the collapse factor is positive at any finite area). */
@@ -564,19 +604,26 @@ int vs_system_initial_state(const vs_system *sys, double t, double *y) {
   for (size_t k = 0; k < net->n_link; ++k) {
     const vs_link_model *lk = &sys->links[k];
     if (lk->state < 0 && lk->zeta < 0) continue;
-    double dr[2], g;
+    double dr[2], g, r_pois;
     double dp = link_dp(sys, lk, gh);
+    double r = link_resistance(lk, t, y, dr, &r_pois);
     if (lk->zeta >= 0) {
-      /* rate = Kvo (1 - z) so - Kvc z sc = 0 */
+      /* rate = Kvo (1 - z) so - Kvc z sc = 0, at the drive of the flow the
+       * open valve would pass */
+      if (lk->station_extra != 0.0) {
+        y[lk->zeta] = 1.0;
+        vs_link_coeffs c = link_coefficients(sys, lk, y);
+        dp = valve_drive(lk, dp, r_pois, algebraic_flow(dp, r, c.b, &g));
+      }
       double so = vs_softplus(dp - lk->valve->dp_open_mmhg,
                               lk->valve->smoothing_mmhg, NULL);
       double sc = vs_softplus(lk->valve->dp_close_mmhg - dp,
                               lk->valve->smoothing_mmhg, NULL);
       y[lk->zeta] = lk->valve->kvo * so /
                     (lk->valve->kvo * so + lk->valve->kvc * sc);
+      dp = link_dp(sys, lk, gh);
     }
     if (lk->state < 0) continue;
-    double r = link_resistance(lk, t, y, dr);
     vs_link_coeffs c = link_coefficients(sys, lk, y);
     y[lk->state] = (r > 0 || c.b > 0) ? algebraic_flow(dp, r, c.b, &g) : 0.0;
   }

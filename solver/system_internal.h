@@ -31,6 +31,9 @@ typedef struct {
   const vs_valve *valve; /* the link's valve, or NULL */
   double a_ann;       /* valve annulus area, cm^2 */
   int zeta;           /* index of the valve opening in y, or -1 */
+  double station_extra; /* the valve's station length over the link's,
+                           less 1: the share of the link's Poiseuille drop
+                           added to the valve's drive (0: none) */
   int boundary;       /* index of W in y, or -1 (interior link) */
   double inflow_sign; /* +1 if Q > 0 enters the network, -1 if it leaves */
 } vs_link_model;
@@ -62,7 +65,7 @@ struct vs_system {
   double *jac_vals;   /* nnz, scratch */
   /* Scratch for one evaluation (a system serves one thread). */
   double *p, *dpdv, *q, *dqdt;
-  double *dp; /* effective pressure difference across each link */
+  double *dp; /* each valve's closing drive (valve.h: its station), mmHg */
 };
 
 /* Jacobian values in CSC order (jac_colptr / jac_rowidx) into vals[nnz]. */

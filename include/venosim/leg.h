@@ -423,6 +423,16 @@ vs_leg_connection *vs_leg_find_connection(vs_leg *leg, const char *name);
  *  same numbers). */
 #define VS_LEG_STABILITY_LIMIT_DETECTION 1
 
+/** BDF order limit of a leg cut into two or more compartments per segment
+ *  (a case's solver.max_order, when the file does not set it). A segment's
+ *  valve drives its closing with the whole segment's viscous drop (valve.h,
+ *  station), so the loop valve - short link - small compartment stiffens
+ *  as n grows; orders 3 to 5 then crawl there even with stability limit
+ *  detection (n = 8: more than 5 minutes), order 2 does not (n = 8: 25 700
+ *  steps, 0.6 s). At n = 2 and 4 both cost the same; at n = 1 order 5
+ *  takes half the steps, so it keeps CVODE's default. */
+#define VS_LEG_FINE_MAX_ORDER 2
+
 /** The default protocol. */
 vs_leg_protocol vs_leg_protocol_default(void);
 /** Checks it; 0 or VS_EINVAL with the reason. */

@@ -26,6 +26,20 @@
  * a stenotic valve. dp is the pressure difference across the valve in its
  * forward direction (towards the heart), hydrostatic head included.
  *
+ * The valve's station. A model valve often stands for more than the
+ * leaflets at one point: a leg segment's valve stands for the valves along
+ * the whole segment, while the segment itself may be cut into n
+ * compartments (leg.h), so the link that carries the valve is 1/n of the
+ * segment long. The closing drive is then taken over the station, the
+ * length of vein the valve stands for, so that it does not shrink as the
+ * segment is cut finer:
+ *
+ *     dp_v = dp + (l_station / l_link - 1) R_p Q
+ *
+ * with dp the link's pressure difference and R_p its Poiseuille
+ * resistance. A station of 0 (the default) or equal to the link's length
+ * gives Mynard's dp across the link.
+ *
  * Rates: published Kvo and Kvc are heart-valve values (0.012 to 0.04
  * cm^2 dyn^-1 s^-1, i.e. 16 to 53 mmHg^-1 s^-1); none are public for veins.
  * They are inputs, calibrated so that a competent venous valve closes within
@@ -50,10 +64,13 @@ typedef struct {
                              no inertance (the link's flow is then
                              algebraic unless the link has its own) */
   double smoothing_mmhg;/**< softplus width w, mmHg (> 0) */
+  double station_length_cm; /**< length of vein the valve stands for, cm;
+                                 0: its link's own length (above) */
 } vs_valve;
 
 /** Defaults: Kvo = Kvc = 20 /(mmHg s), thresholds 0, Mst = 1, Mrg = 0,
- *  leak floor 1e-4, l_eff 1 cm, smoothing 0.1 mmHg. */
+ *  leak floor 1e-4, l_eff 1 cm, smoothing 0.1 mmHg, station 0 (the
+ *  link's length). */
 vs_valve vs_valve_default(void);
 
 /** Checks the parameters; 0 or VS_EINVAL with the reason in msg. */

@@ -82,6 +82,9 @@ static vs_network *every_element(void) {
   v2.valve.m_rg = 0.2;
   v2.valve.kvc = 30.0;
   v2.valve.dp_open_mmhg = 0.5;
+  /* Standing for 8 cm of vein: its drive adds the rest of the station's
+   * viscous drop (valve.h). */
+  v2.valve.station_length_cm = 8.0;
   if (vs_network_add_link(net, &v2) < 0) fail();
   /* A valve without inertance on a bundle of three vessels: the flow is
    * algebraic in the pressures and the opening. */
@@ -91,6 +94,7 @@ static vs_network *every_element(void) {
   v3.valve.m_rg = 0.05;
   v3.n_parallel = 3;
   v3.collapsible = 1;
+  v3.valve.station_length_cm = 12.0;
   if (vs_network_add_link(net, &v3) < 0) fail();
   /* A microvascular bed that dilates: a resistance following a table. */
   vs_link_spec m = vs_link_spec_default();
