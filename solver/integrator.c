@@ -232,10 +232,10 @@ static void cv_error_handler(int code, const char *module, const char *function,
     }                                                                         \
   } while (0)
 
-/* Series filled at each output time. */
+/* Series filled at each output time, and one row of each being made. */
 typedef struct {
   vs_series *pressure, *volume, *flow, *boundary, *valve;
-  double *p_scratch, *q_scratch;
+  double *p_scratch, *q_scratch, *w_scratch, *z_scratch;
 } vs_outputs;
 
 static int add_outputs(const vs_system *sys, vs_run_result *res,
@@ -289,29 +289,40 @@ static int add_outputs(const vs_system *sys, vs_run_result *res,
   out->valve = sys->n_valves ? &res->series[first + 4] : NULL;
   out->p_scratch = malloc((nn + 1) * sizeof *out->p_scratch);
   out->q_scratch = malloc((nb + 1) * sizeof *out->q_scratch);
-  if (!out->p_scratch || !out->q_scratch) return VS_ENOMEM;
+  out->w_scratch = malloc((nw + 1) * sizeof *out->w_scratch);
+  out->z_scratch = malloc((sys->n_valves + 1) * sizeof *out->z_scratch);
+  if (!out->p_scratch || !out->q_scratch || !out->w_scratch ||
+      !out->z_scratch)
+    return VS_ENOMEM;
   return VS_OK;
 }
 
+/* Sample k at time t: the time and one row of every series, handed to the
+ * result (result.h), which keeps them in memory or spills them. Returns
+ * what the pressures or flows say of a state they reject (the caller
+ * words it); when the sample cannot be stored the run is failed here,
+ * with the reason (a spill that failed has said it already). */
 static int record_sample(const vs_system *sys, vs_run_result *res,
                          vs_outputs *out, size_t k, double t, const double *y) {
-  const vs_network *net = sys->net;
-  size_t nn = net->n_comp + net->n_pnode, nb = net->n_link + net->n_src;
-  res->time[k] = t;
   int rc = vs_system_pressures(sys, t, y, out->p_scratch);
   if (!rc) rc = vs_system_flows(sys, t, y, out->q_scratch);
   if (rc) return rc;
-  memcpy(out->pressure->data + k * nn, out->p_scratch, nn * sizeof(double));
-  memcpy(out->volume->data + k * net->n_comp, y, net->n_comp * sizeof(double));
-  memcpy(out->flow->data + k * nb, out->q_scratch, nb * sizeof(double));
-  size_t j = 0, nw = out->boundary->n_columns;
+  size_t j = 0;
   for (size_t i = 0; i < sys->n_state; ++i)
     if (sys->state_kind[i] == VS_STATE_BOUNDARY_VOLUME)
-      out->boundary->data[k * nw + j++] = y[i];
+      out->w_scratch[j++] = y[i];
   for (size_t v = 0; v < sys->n_valves; ++v)
-    out->valve->data[k * sys->n_valves + v] =
-        y[sys->links[sys->valve_link[v]].zeta];
-  return VS_OK;
+    out->z_scratch[v] = y[sys->links[sys->valve_link[v]].zeta];
+  if ((rc = vs_result_put_time(res, k, t)) ||
+      (rc = vs_result_put_row(res, out->pressure, k, out->p_scratch)) ||
+      (rc = vs_result_put_row(res, out->volume, k, y)) ||
+      (rc = vs_result_put_row(res, out->flow, k, out->q_scratch)) ||
+      (rc = vs_result_put_row(res, out->boundary, k, out->w_scratch)) ||
+      (out->valve &&
+       (rc = vs_result_put_row(res, out->valve, k, out->z_scratch))))
+    vs_result_fail(res, "cannot store the output sample at t = %.6g s: %s",
+                   t, vs_strerror(rc));
+  return rc;
 }
 
 static double now_s(void) {
@@ -366,8 +377,7 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
     goto done;
   }
   /* Rows a failed run never reaches read NaN, their times too: never a
-   * plausible 0 s. */
-  for (size_t k = 0; k < n_samples; ++k) res->time[k] = NAN;
+   * plausible 0 s (result.h). */
 
   VS_CV_CALL(SUNContext_Create(NULL, &ctx));
   VS_CV_ALLOC(y = N_VNew_Serial((sunindextype)n, ctx));
@@ -445,6 +455,7 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
                     t1);
   }
   if ((rc = record_sample(sys, res, &out, 0, 0.0, yv))) {
+    /* (A sample that could not be stored has failed the run already.) */
     vs_result_fail(res, "initial state is not physical: %s", vs_strerror(rc));
     goto done;
   }
@@ -496,6 +507,8 @@ done:
   res->stats.wall_time_s = now_s() - t0_wall;
   free(out.p_scratch);
   free(out.q_scratch);
+  free(out.w_scratch);
+  free(out.z_scratch);
   CVodeFree(&mem);
   if (LS) SUNLinSolFree(LS);
   if (A) SUNMatDestroy(A);

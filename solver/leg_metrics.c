@@ -13,10 +13,21 @@
 #include "venosim/leg.h"
 #include "venosim/units.h"
 
-/* Which columns make up a site. */
+/* The run as the measurements read it: its output times, and one column
+ * at a time of its series (result.h reads them back from memory or from a
+ * spill file), never a whole series. */
+typedef struct {
+  const vs_run_result *r;
+  double *time; /* n_samples output times */
+  size_t n;     /* n_samples */
+} run_view;
+
+/* Which columns of a series make up a site, and their sum at every sample
+ * (site_load). */
 typedef struct {
   size_t n;
   size_t *cols;
+  double *sum; /* n_samples: the columns added in order, row by row */
 } site;
 
 /* 1 if column name is "<segment>_<digits>". */
@@ -41,16 +52,64 @@ static int site_add_segment(site *s, const vs_series *ser, const char *seg) {
   return 0;
 }
 
-static double site_mean(const site *s, const vs_series *ser, size_t k) {
-  double sum = 0.0;
-  for (size_t i = 0; i < s->n; ++i) sum += ser->data[k * ser->n_columns + s->cols[i]];
-  return s->n ? sum / (double)s->n : NAN;
+/* A whole column of a series into a new array (NULL: out of memory, or it
+ * could not be read back). */
+static double *column_values(const run_view *v, const vs_series *ser,
+                             size_t col) {
+  double *out = malloc((v->n + 1) * sizeof *out);
+  if (out && vs_result_read_column(v->r, ser, col, out) != 0) {
+    free(out);
+    out = NULL;
+  }
+  return out;
 }
 
-static double site_sum(const site *s, const vs_series *ser, size_t k) {
-  double sum = 0.0;
-  for (size_t i = 0; i < s->n; ++i) sum += ser->data[k * ser->n_columns + s->cols[i]];
-  return s->n ? sum : NAN;
+/* Sum of a column over samples k0..k1, in order (NaN: not read back). */
+static double column_sum(const run_view *v, const vs_series *ser, size_t col,
+                         size_t k0, size_t k1) {
+  double *x = column_values(v, ser, col);
+  if (!x) return NAN;
+  double sum = 0;
+  for (size_t k = k0; k <= k1; ++k) sum += x[k];
+  free(x);
+  return sum;
+}
+
+/* The site's sum at every sample: its columns read one at a time and added
+ * in the site's order, so each row's sum is the same sum, bit for bit, as
+ * adding across the row. 0, or -1 (memory, read back). */
+static int site_load(const run_view *v, site *s, const vs_series *ser) {
+  if (!s->n) return 0;
+  double *col = malloc((v->n + 1) * sizeof *col);
+  s->sum = malloc((v->n + 1) * sizeof *s->sum);
+  int rc = col && s->sum ? 0 : -1;
+  for (size_t k = 0; rc == 0 && k < v->n; ++k) s->sum[k] = 0.0;
+  for (size_t i = 0; rc == 0 && i < s->n; ++i) {
+    rc = vs_result_read_column(v->r, ser, s->cols[i], col) ? -1 : 0;
+    for (size_t k = 0; rc == 0 && k < v->n; ++k) s->sum[k] += col[k];
+  }
+  free(col);
+  return rc;
+}
+
+/* Drops the sums (site_load loads them again). */
+static void site_unload(site *s) {
+  free(s->sum);
+  s->sum = NULL;
+}
+
+static void site_clear(site *s) {
+  site_unload(s);
+  free(s->cols);
+  s->cols = NULL;
+}
+
+static double site_mean(const site *s, size_t k) {
+  return s->n ? s->sum[k] / (double)s->n : NAN;
+}
+
+static double site_sum(const site *s, size_t k) {
+  return s->n ? s->sum[k] : NAN;
 }
 
 static long column(const vs_series *ser, const char *name) {
@@ -60,66 +119,63 @@ static long column(const vs_series *ser, const char *name) {
 }
 
 /* Sample range [k0, k1] of the times in [t0, t1]. */
-static int window(const vs_run_result *r, double t0, double t1, size_t *k0,
+static int window(const run_view *v, double t0, double t1, size_t *k0,
                   size_t *k1) {
-  size_t a = r->n_samples, b = 0;
-  for (size_t k = 0; k < r->n_samples; ++k)
-    if (r->time[k] >= t0 - 1e-9 && r->time[k] <= t1 + 1e-9) {
-      if (a == r->n_samples) a = k;
+  size_t a = v->n, b = 0;
+  for (size_t k = 0; k < v->n; ++k)
+    if (v->time[k] >= t0 - 1e-9 && v->time[k] <= t1 + 1e-9) {
+      if (a == v->n) a = k;
       b = k;
     }
-  if (a == r->n_samples) return 0;
+  if (a == v->n) return 0;
   *k0 = a;
   *k1 = b;
   return 1;
 }
 
 /* Mean of a site over the last `span` seconds of a phase. */
-typedef double (*site_fn)(const site *s, const vs_series *ser, size_t k);
+typedef double (*site_fn)(const site *s, size_t k);
 
-static double phase_tail_mean(const vs_run_result *r, const char *phase,
-                              double span, const site *s,
-                              const vs_series *ser, site_fn f) {
-  const vs_phase *ph = vs_result_phase(r, phase);
+static double phase_tail_mean(const run_view *v, const char *phase,
+                              double span, const site *s, site_fn f) {
+  const vs_phase *ph = vs_result_phase(v->r, phase);
   size_t k0, k1;
   if (!ph || !s->n ||
-      !window(r, fmax(ph->t_start_s, ph->t_end_s - span), ph->t_end_s, &k0,
+      !window(v, fmax(ph->t_start_s, ph->t_end_s - span), ph->t_end_s, &k0,
               &k1))
     return NAN;
   double sum = 0.0;
-  for (size_t k = k0; k <= k1; ++k) sum += f(s, ser, k);
+  for (size_t k = k0; k <= k1; ++k) sum += f(s, k);
   return sum / (double)(k1 - k0 + 1);
 }
 
-static double whole_phase_mean(const vs_run_result *r, const char *phase,
-                               const site *s, const vs_series *ser,
-                               site_fn f) {
-  const vs_phase *ph = vs_result_phase(r, phase);
-  return ph ? phase_tail_mean(r, phase, ph->t_end_s - ph->t_start_s, s, ser, f)
+static double whole_phase_mean(const run_view *v, const char *phase,
+                               const site *s, site_fn f) {
+  const vs_phase *ph = vs_result_phase(v->r, phase);
+  return ph ? phase_tail_mean(v, phase, ph->t_end_s - ph->t_start_s, s, f)
             : NAN;
 }
 
 /* Longest run of retrograde flow (below -q_thr) that starts inside the
- * phase: the reflux time a duplex scan reports after the manoeuvre. */
-static double reflux_in_phase(const vs_run_result *r, const char *phase,
-                              const vs_series *flow, long col, double q_thr) {
-  const vs_phase *ph = vs_result_phase(r, phase);
+ * phase: the reflux time a duplex scan reports after the manoeuvre. q: the
+ * valve's flow at every sample. */
+static double reflux_in_phase(const run_view *v, const char *phase,
+                              const double *q, double q_thr) {
+  const vs_phase *ph = vs_result_phase(v->r, phase);
   size_t k0, k1;
-  if (!ph || col < 0 || !window(r, ph->t_start_s, ph->t_end_s, &k0, &k1))
+  if (!ph || !q || !window(v, ph->t_start_s, ph->t_end_s, &k0, &k1))
     return NAN;
-  double dt = r->n_samples > 1 ? r->time[1] - r->time[0] : 0.0;
+  double dt = v->n > 1 ? v->time[1] - v->time[0] : 0.0;
   double longest = 0.0;
   size_t k = k0;
   while (k <= k1) {
-    if (!(flow->data[k * flow->n_columns + (size_t)col] < -q_thr)) {
+    if (!(q[k] < -q_thr)) {
       ++k;
       continue;
     }
     /* A retrograde run may outlast the phase: follow it to its end. */
     size_t start = k;
-    while (k < r->n_samples &&
-           flow->data[k * flow->n_columns + (size_t)col] < -q_thr)
-      ++k;
+    while (k < v->n && q[k] < -q_thr) ++k;
     longest = fmax(longest, (double)(k - start) * dt);
   }
   return longest;
@@ -128,12 +184,13 @@ static double reflux_in_phase(const vs_run_result *r, const char *phase,
 /* Mean transmural pressure (inside minus outside: what distends the vein
  * and drives filtration) of a site over a whole phase; needs the run's
  * network for the external pressures. */
-static double transmural_mean(const vs_run_result *r, const char *phase,
+static double transmural_mean(const run_view *v, const char *phase,
                               const site *s, const vs_series *p) {
+  const vs_run_result *r = v->r;
   const vs_phase *ph = vs_result_phase(r, phase);
   size_t k0, k1;
   if (!r->network || !ph || !s->n ||
-      !window(r, ph->t_start_s, ph->t_end_s, &k0, &k1))
+      !window(v, ph->t_start_s, ph->t_end_s, &k0, &k1))
     return NAN;
   double sum = 0.0;
   for (size_t i = 0; i < s->n; ++i) {
@@ -142,9 +199,11 @@ static double transmural_mean(const vs_run_result *r, const char *phase,
       return NAN;
     const vs_compartment_spec *c =
         vs_network_compartment(r->network, (size_t)node);
+    double *col = column_values(v, p, s->cols[i]);
+    if (!col) return NAN;
     for (size_t k = k0; k <= k1; ++k)
-      sum += p->data[k * p->n_columns + s->cols[i]] -
-             vs_waveform_eval(&c->p_ext, r->time[k]);
+      sum += col[k] - vs_waveform_eval(&c->p_ext, v->time[k]);
+    free(col);
   }
   return sum / (double)(s->n * (k1 - k0 + 1));
 }
@@ -205,7 +264,10 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
 
   vs_leg leg;
   if (vs_leg_default(&leg)) return;
+  run_view view = {.r = r, .n = r->n_samples};
+  const run_view *rv = &view;
   site ankle = {0}, cfv = {0}, cava = {0}, calf = {0};
+  double *qcol = NULL;
   int bad = site_add_segment(&ankle, p, VS_LEG_ANKLE_SEGMENT) ||
             site_add_segment(&cfv, p, VS_LEG_CFV_SEGMENT) ||
             site_add_segment(&cava, p, VS_LEG_CAVA_SEGMENT);
@@ -213,43 +275,55 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
     if (leg.segments[i].in_calf)
       bad = site_add_segment(&calf, v, leg.segments[i].name);
   if (bad || !ankle.n || !cfv.n) goto done;
+  /* One site's sums in memory at a time (with the times and a column):
+   * each is loaded, measured and dropped in turn. */
+  view.time = malloc((view.n + 1) * sizeof *view.time);
+  if (!view.time || vs_result_read_times(r, 0, view.n, 1, view.time) ||
+      site_load(rv, &ankle, p))
+    goto done;
 
-  /* Pressures lying, standing, walking. */
-  m->p_ankle_supine =
-      phase_tail_mean(r, "supine", 5.0, &ankle, p, site_mean);
+  /* Ankle pressures lying, standing, walking. */
+  m->p_ankle_supine = phase_tail_mean(rv, "supine", 5.0, &ankle, site_mean);
   m->p_ankle_standing =
-      phase_tail_mean(r, "standing", 5.0, &ankle, p, site_mean);
-  m->avp_ankle = whole_phase_mean(r, "walking_last5", &ankle, p, site_mean);
+      phase_tail_mean(rv, "standing", 5.0, &ankle, site_mean);
+  m->avp_ankle = whole_phase_mean(rv, "walking_last5", &ankle, site_mean);
   m->avp_drop = m->p_ankle_standing - m->avp_ankle;
-  m->avp_transmural = transmural_mean(r, "walking_last5", &ankle, p);
+  m->avp_transmural = transmural_mean(rv, "walking_last5", &ankle, p);
   m->ulcer_risk_band = vs_leg_ulcer_incidence(m->avp_ankle);
-  m->p_cfv_standing = phase_tail_mean(r, "standing", 5.0, &cfv, p, site_mean);
-  m->p_cfv_walk_rise =
-      whole_phase_mean(r, "walking_last5", &cfv, p, site_mean) -
-      m->p_cfv_standing;
 
   /* Refill: from the end of the walk until the ankle pressure is back to
    * within 10 % of the drop of its standing value. */
   const vs_phase *rec = vs_result_phase(r, "recovery");
   size_t k0, k1;
   if (rec && isfinite(m->avp_drop) &&
-      window(r, rec->t_start_s, rec->t_end_s, &k0, &k1)) {
+      window(rv, rec->t_start_s, rec->t_end_s, &k0, &k1)) {
     double target = m->p_ankle_standing - 0.1 * m->avp_drop;
     for (size_t k = k0; k <= k1; ++k)
-      if (site_mean(&ankle, p, k) >= target) {
-        m->refill_time_90 = r->time[k] - rec->t_start_s;
+      if (site_mean(&ankle, k) >= target) {
+        m->refill_time_90 = view.time[k] - rec->t_start_s;
         break;
       }
   }
+  site_unload(&ankle);
 
-  /* Femoral-to-caval gradient lying, at rest and in exercise. */
+  /* Common femoral pressure standing and walking; lying, for the
+   * femoral-to-caval gradient at rest and in exercise. */
+  if (site_load(rv, &cfv, p)) goto done;
+  m->p_cfv_standing = phase_tail_mean(rv, "standing", 5.0, &cfv, site_mean);
+  m->p_cfv_walk_rise = whole_phase_mean(rv, "walking_last5", &cfv, site_mean) -
+                       m->p_cfv_standing;
+  double cfv_rest = phase_tail_mean(rv, "supine", 5.0, &cfv, site_mean);
+  double cfv_exercise =
+      phase_tail_mean(rv, "supine_exercise", 5.0, &cfv, site_mean);
+  site_unload(&cfv);
   if (cava.n) {
+    if (site_load(rv, &cava, p)) goto done;
     m->gradient_rest =
-        phase_tail_mean(r, "supine", 5.0, &cfv, p, site_mean) -
-        phase_tail_mean(r, "supine", 5.0, &cava, p, site_mean);
+        cfv_rest - phase_tail_mean(rv, "supine", 5.0, &cava, site_mean);
     m->gradient_exercise =
-        phase_tail_mean(r, "supine_exercise", 5.0, &cfv, p, site_mean) -
-        phase_tail_mean(r, "supine_exercise", 5.0, &cava, p, site_mean);
+        cfv_exercise -
+        phase_tail_mean(rv, "supine_exercise", 5.0, &cava, site_mean);
+    site_unload(&cava);
   }
 
   /* The treated (or diseased) site: its lumen, and the wall shear stress
@@ -259,14 +333,16 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
   if (c_site >= 0) {
     const vs_phase *sup = vs_result_phase(r, "supine");
     if (sup && r->site_lumen_mm > 0 &&
-        window(r, fmax(sup->t_start_s, sup->t_end_s - 5.0), sup->t_end_s,
-               &k0, &k1)) {
+        window(rv, fmax(sup->t_start_s, sup->t_end_s - 5.0), sup->t_end_s,
+               &k0, &k1) &&
+        (qcol = column_values(rv, q, (size_t)c_site))) {
       double qm = 0.0;
-      for (size_t k = k0; k <= k1; ++k)
-        qm += fabs(q->data[k * q->n_columns + (size_t)c_site]);
+      for (size_t k = k0; k <= k1; ++k) qm += fabs(qcol[k]);
       qm /= (double)(k1 - k0 + 1);
       m->wall_shear_stress_treated = vs_wall_shear_stress_pa(
           qm, r->site_lumen_mm, r->viscosity_mpa_s);
+      free(qcol);
+      qcol = NULL;
     }
   }
 
@@ -275,29 +351,29 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
   const vs_phase *tip = vs_result_phase(r, "tiptoe");
   const vs_phase *walk = vs_result_phase(r, "walking");
   if (calf.n && up && tip) {
-    double v_supine =
-        phase_tail_mean(r, "leg_elevated", 2.0, &calf, v, site_sum);
-    double v_standing =
-        phase_tail_mean(r, "standing", 2.0, &calf, v, site_sum);
+    if (site_load(rv, &calf, v)) goto done;
+    double v_supine = phase_tail_mean(rv, "leg_elevated", 2.0, &calf, site_sum);
+    double v_standing = phase_tail_mean(rv, "standing", 2.0, &calf, site_sum);
     double vv = v_standing - v_supine;
     m->venous_volume = vv;
     const vs_phase *st = vs_result_phase(r, "standing");
-    if (st && vv > 0 && window(r, up->t_start_s, st->t_end_s, &k0, &k1)) {
+    if (st && vv > 0 && window(rv, up->t_start_s, st->t_end_s, &k0, &k1)) {
       for (size_t k = k0; k <= k1; ++k)
-        if (site_sum(&calf, v, k) >= v_supine + 0.9 * vv) {
-          double t90 = r->time[k] - up->t_start_s;
+        if (site_sum(&calf, k) >= v_supine + 0.9 * vv) {
+          double t90 = view.time[k] - up->t_start_s;
           m->venous_filling_index = t90 > 0 ? 0.9 * vv / t90 : NAN;
           break;
         }
     }
-    if (vv > 0 && window(r, tip->t_start_s, tip->t_end_s, &k0, &k1)) {
-      double before = site_sum(&calf, v, k0), least = before;
-      for (size_t k = k0; k <= k1; ++k) least = fmin(least, site_sum(&calf, v, k));
+    if (vv > 0 && window(rv, tip->t_start_s, tip->t_end_s, &k0, &k1)) {
+      double before = site_sum(&calf, k0), least = before;
+      for (size_t k = k0; k <= k1; ++k) least = fmin(least, site_sum(&calf, k));
       m->ejection_fraction = 100.0 * (before - least) / vv;
     }
-    if (vv > 0 && walk && window(r, walk->t_end_s, walk->t_end_s, &k0, &k1))
+    if (vv > 0 && walk && window(rv, walk->t_end_s, walk->t_end_s, &k0, &k1))
       m->residual_volume_fraction =
-          100.0 * (site_sum(&calf, v, k0) - v_supine) / vv;
+          100.0 * (site_sum(&calf, k0) - v_supine) / vv;
+    site_unload(&calf);
   }
 
   /* Collateral share of the iliac outflow, standing. */
@@ -309,12 +385,9 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
   if (c_coll >= 0 && c_iliac < 0 && st)
     m->collateral_flow_fraction = 1.0;
   if (c_coll >= 0 && c_iliac >= 0 && st &&
-      window(r, st->t_end_s - 5.0, st->t_end_s, &k0, &k1)) {
-    double qc = 0, qi = 0;
-    for (size_t k = k0; k <= k1; ++k) {
-      qc += q->data[k * q->n_columns + (size_t)c_coll];
-      qi += q->data[k * q->n_columns + (size_t)c_iliac];
-    }
+      window(rv, st->t_end_s - 5.0, st->t_end_s, &k0, &k1)) {
+    double qc = column_sum(rv, q, (size_t)c_coll, k0, k1);
+    double qi = column_sum(rv, q, (size_t)c_iliac, k0, k1);
     m->collateral_flow_fraction = qc + qi != 0 ? qc / (qc + qi) : NAN;
   }
 
@@ -329,8 +402,11 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
     double area = valve_annulus(&leg, name, &sys, &perf);
     if (col < 0 || !isfinite(area)) continue;
     double thr = VS_LEG_REFLUX_VELOCITY_CM_S * area;
-    double t = fmax(reflux_in_phase(r, "cuff_release", q, col, thr),
-                    reflux_in_phase(r, "valsalva", q, col, thr));
+    qcol = column_values(rv, q, (size_t)col);
+    double t = fmax(reflux_in_phase(rv, "cuff_release", qcol, thr),
+                    reflux_in_phase(rv, "valsalva", qcol, thr));
+    free(qcol);
+    qcol = NULL;
     size_t j = m->n_valves++;
     snprintf(m->valve_names[j], sizeof m->valve_names[j], "%s", name);
     m->reflux_time[j] = t;
@@ -349,9 +425,11 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
   m->reflux_time_max_superficial = any[1] ? superficial : NAN;
   m->reflux_time_max_perforator = any[2] ? perforator : NAN;
 done:
-  free(ankle.cols);
-  free(cfv.cols);
-  free(cava.cols);
-  free(calf.cols);
+  site_clear(&ankle);
+  site_clear(&cfv);
+  site_clear(&cava);
+  site_clear(&calf);
+  free(qcol);
+  free(view.time);
   vs_leg_clear(&leg);
 }

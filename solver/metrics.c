@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "venosim/leg.h"
@@ -169,11 +170,43 @@ int vs_metrics_find(const char *name) {
   return -1;
 }
 
-/* Sum of row k of a series. */
-static double row_sum(const vs_series *s, size_t k) {
+/* Rows of pressure read at a time for its peak: samples are read back
+ * (result.h) a block of rows at a time, never the whole series. */
+#define PEAK_BLOCK_VALUES 8192
+
+/* Sum of row k of a series (NaN when it cannot be read). */
+static double row_sum(const vs_run_result *r, const vs_series *s, size_t k) {
+  double *row = malloc((s->n_columns + 1) * sizeof *row);
+  if (!row || vs_result_read_rows(r, s, k, 1, 1, row) != 0) {
+    free(row);
+    return NAN;
+  }
   double sum = 0.0;
-  for (size_t j = 0; j < s->n_columns; ++j) sum += s->data[k * s->n_columns + j];
+  for (size_t j = 0; j < s->n_columns; ++j) sum += row[j];
+  free(row);
   return sum;
+}
+
+/* Highest of the first n columns of a series over every sample, taken
+ * row by row in sample order. */
+static double series_peak(const vs_run_result *r, const vs_series *p,
+                          size_t n) {
+  size_t nc = p->n_columns ? p->n_columns : 1;
+  size_t rows = PEAK_BLOCK_VALUES / nc ? PEAK_BLOCK_VALUES / nc : 1;
+  double *buf = malloc(rows * nc * sizeof *buf);
+  if (!buf) return NAN;
+  double peak = -INFINITY;
+  for (size_t k0 = 0; k0 < r->n_samples; k0 += rows) {
+    size_t m = r->n_samples - k0 < rows ? r->n_samples - k0 : rows;
+    if (vs_result_read_rows(r, p, k0, m, 1, buf) != 0) {
+      peak = NAN;
+      break;
+    }
+    for (size_t i = 0; i < m; ++i)
+      for (size_t j = 0; j < n; ++j) peak = fmax(peak, buf[i * nc + j]);
+  }
+  free(buf);
+  return peak;
 }
 
 static void engine_metrics(const vs_run_result *r, double *values) {
@@ -181,17 +214,12 @@ static void engine_metrics(const vs_run_result *r, double *values) {
   const vs_series *w = vs_result_series(r, "boundary_volume");
   const vs_series *p = vs_result_series(r, "pressure");
   size_t last = r->n_samples - 1;
-  if (v) values[M_VOLUME_CHANGE] = row_sum(v, last) - row_sum(v, 0);
-  if (w) values[M_BOUNDARY_INFLOW] = row_sum(w, last);
+  if (v) values[M_VOLUME_CHANGE] = row_sum(r, v, last) - row_sum(r, v, 0);
+  if (w) values[M_BOUNDARY_INFLOW] = row_sum(r, w, last);
   values[M_MASS_BALANCE] = values[M_VOLUME_CHANGE] - values[M_BOUNDARY_INFLOW];
-  if (p && v) {
-    /* Compartments are the first v->n_columns pressure columns. */
-    double peak = -INFINITY;
-    for (size_t k = 0; k < r->n_samples; ++k)
-      for (size_t j = 0; j < v->n_columns; ++j)
-        peak = fmax(peak, p->data[k * p->n_columns + j]);
-    values[M_PRESSURE_PEAK] = peak;
-  }
+  /* Compartments are the first v->n_columns pressure columns. */
+  if (p && v && v->n_columns <= p->n_columns)
+    values[M_PRESSURE_PEAK] = series_peak(r, p, v->n_columns);
 }
 
 static void leg_metrics(const vs_run_result *r, double *values) {

@@ -3,7 +3,11 @@
  * Each OpenMP thread takes the next run, asks the source to build it, runs
  * it, hands the result and its summary row (the source's input values, then
  * the metrics) to the writer, and frees everything before taking another:
- * memory holds one run per thread, whatever the number of runs. Progress
+ * memory holds one run per thread, whatever the number of runs. Runs spill
+ * their samples (result.h: a memory budget per series, the rest in an
+ * unnamed temporary file), so a run's memory does not grow with its
+ * length either: the metrics read one column at a time and the writer a
+ * block of rows at a time. Progress
  * goes to stderr under one lock; with a writer, the JSONL line of a run is
  * written when the writer reports it committed (safe in the file). */
 #include "venosim/runner.h"
@@ -90,6 +94,9 @@ static vs_run_result *execute_one(const vs_run_job *job) {
   int rc = vs_system_create(job->network, &sys, msg, sizeof msg);
   if (rc) {
     vs_result_fail(res, "cannot build the ODE system: %s", msg);
+  } else if (vs_result_set_spill(res, NULL) != VS_OK) {
+    vs_result_fail(res, "out of memory for the run's output");
+    vs_system_free(&sys);
   } else {
     vs_integrate(sys, &job->solver, res);
     vs_system_free(&sys);

@@ -459,6 +459,13 @@ done:
   return rc;
 }
 
+/* Rows of one chunk of a dataset of n_cols columns: VS_CHUNK_ELEMENTS
+ * values, whole rows, at least one. */
+static hsize_t chunk_rows(hsize_t n_cols) {
+  hsize_t rows = VS_CHUNK_ELEMENTS / (n_cols ? n_cols : 1);
+  return rows ? rows : 1;
+}
+
 /* Dataset creation properties: no timestamps (byte-identical reruns);
  * large datasets chunked by whole rows and compressed. */
 static int make_dcpl(const vs_writer *w, int rank, const hsize_t *dims,
@@ -470,8 +477,7 @@ static int make_dcpl(const vs_writer *w, int rank, const hsize_t *dims,
   VS_H5(H5Pset_obj_track_times(*dcpl, 0));
   if (w->deflate && !w->quick && n > VS_COMPRESS_MIN_ELEMENTS) {
     hsize_t chunk[2] = {dims[0], rank > 1 ? dims[1] : 1};
-    hsize_t rows = VS_CHUNK_ELEMENTS / chunk[1];
-    if (rows < 1) rows = 1;
+    hsize_t rows = chunk_rows(chunk[1]);
     if (chunk[0] > rows) chunk[0] = rows;
     VS_H5(H5Pset_chunk(*dcpl, rank, chunk));
     VS_H5(H5Pset_shuffle(*dcpl)); /* groups the bytes of doubles: ~2x */
@@ -481,60 +487,154 @@ done:
   return rc;
 }
 
-/* A dataset of `rank` dims (rank 0: scalar) from buf, with unit and
- * description attributes when given. With stride > 1 (series) buf holds
- * (dims[0] - 1) * stride + 1 or more rows and rows 0, stride, 2 stride...
- * are written: a hyperslab of the memory, no copy. */
-static int write_dataset_strided(const vs_writer *w, hid_t loc,
-                                 const char *name, hid_t file_type,
-                                 hid_t mem_type, int rank, const hsize_t *dims,
-                                 hsize_t stride, hsize_t mem_rows,
-                                 const void *buf, const char *unit,
-                                 const char *description, char *msg,
-                                 size_t msglen) {
+/* Creates dataset `name` of `rank` dims (rank 0: scalar) with the
+ * writer's creation properties. */
+static int dataset_create(const vs_writer *w, hid_t loc, const char *name,
+                          hid_t file_type, int rank, const hsize_t *dims,
+                          hid_t *dset, char *msg, size_t msglen) {
   int rc = VS_OK;
-  hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, dset = H5I_INVALID_HID,
-        mspace = H5S_ALL;
-  hsize_t n = 1;
-  for (int k = 0; k < rank; ++k) n *= dims[k];
+  hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
   if (rank == 0)
     VS_H5(space = H5Screate(H5S_SCALAR));
   else
     VS_H5(space = H5Screate_simple(rank, dims, NULL));
   if ((rc = make_dcpl(w, rank, dims, &dcpl, msg, msglen)) != VS_OK) goto done;
-  VS_H5(dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl,
-                          H5P_DEFAULT));
-  if (n > 0 && stride > 1 && rank >= 1) {
-    hsize_t mdims[2] = {mem_rows, rank > 1 ? dims[1] : 1};
-    hsize_t start[2] = {0, 0}, step[2] = {stride, 1};
-    hsize_t count[2] = {dims[0], rank > 1 ? dims[1] : 1};
-    VS_H5(mspace = H5Screate_simple(rank, mdims, NULL));
-    VS_H5(H5Sselect_hyperslab(mspace, H5S_SELECT_SET, start, step, count,
-                              NULL));
-  }
-  if (n > 0) /* an empty selection needs no write (and may have no buffer) */
-    VS_H5(H5Dwrite(dset, mem_type, mspace, H5S_ALL, H5P_DEFAULT, buf));
-  if (unit && (rc = attr_string(dset, "unit", unit, msg, msglen)) != VS_OK)
-    goto done;
-  if (description && (rc = attr_string(dset, "description", description, msg,
-                                       msglen)) != VS_OK)
-    goto done;
-  VS_H5(h5_close(&dset));
+  VS_H5(*dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl,
+                           H5P_DEFAULT));
 done:
-  if (mspace != H5S_ALL) (void)h5_close(&mspace);
-  (void)h5_close(&dset);
   (void)h5_close(&dcpl);
   (void)h5_close(&space);
   return rc;
 }
 
+/* Its unit and description attributes, when given; then closes it. */
+static int dataset_finish(hid_t *dset, const char *unit,
+                          const char *description, char *msg, size_t msglen) {
+  int rc = VS_OK;
+  if (unit && (rc = attr_string(*dset, "unit", unit, msg, msglen)) != VS_OK)
+    goto done;
+  if (description && (rc = attr_string(*dset, "description", description, msg,
+                                       msglen)) != VS_OK)
+    goto done;
+  VS_H5(h5_close(dset));
+done:
+  (void)h5_close(dset);
+  return rc;
+}
+
+/* A dataset of `rank` dims (rank 0: scalar) from buf, with unit and
+ * description attributes when given. */
 static int write_dataset(const vs_writer *w, hid_t loc, const char *name,
                          hid_t file_type, hid_t mem_type, int rank,
                          const hsize_t *dims, const void *buf, const char *unit,
                          const char *description, char *msg, size_t msglen) {
-  return write_dataset_strided(w, loc, name, file_type, mem_type, rank, dims,
-                               1, rank ? dims[0] : 1, buf, unit, description,
-                               msg, msglen);
+  int rc = VS_OK;
+  hid_t dset = H5I_INVALID_HID;
+  hsize_t n = 1;
+  for (int k = 0; k < rank; ++k) n *= dims[k];
+  if ((rc = dataset_create(w, loc, name, file_type, rank, dims, &dset, msg,
+                           msglen)))
+    goto done;
+  if (n > 0) /* an empty selection needs no write (and may have no buffer) */
+    VS_H5(H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
+  rc = dataset_finish(&dset, unit, description, msg, msglen);
+done:
+  (void)h5_close(&dset);
+  return rc;
+}
+
+/* Where write_samples takes a run's samples from, a block of rows at a
+ * time: the run result (its arrays or its sample stores, result.h), or,
+ * while OUT is assembled, the same dataset in the run's part. */
+typedef struct {
+  const vs_run_result *r;
+  const vs_series *s; /* NULL: the time column */
+  hid_t from;         /* >= 0: this dataset of a part, read instead */
+} sample_source;
+
+/* Rows first, first + step, ... (count of them, n_cols values each) of
+ * the source into buf. */
+static int source_read(const sample_source *src, hsize_t first, hsize_t count,
+                       hsize_t step, hsize_t n_cols, double *buf, char *msg,
+                       size_t msglen) {
+  int rc = VS_OK;
+  hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+  if (src->from >= 0) {
+    int rank = src->s ? 2 : 1;
+    hsize_t start[2] = {first, 0}, stride[2] = {step, 1},
+            cnt[2] = {count, n_cols};
+    VS_H5(fspace = H5Dget_space(src->from));
+    VS_H5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, stride, cnt,
+                              NULL));
+    VS_H5(mspace = H5Screate_simple(rank, cnt, NULL));
+    VS_H5(H5Dread(src->from, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT,
+                  buf));
+    goto done;
+  }
+  rc = src->s ? vs_result_read_rows(src->r, src->s, (size_t)first,
+                                    (size_t)count, (size_t)step, buf)
+              : vs_result_read_times(src->r, (size_t)first, (size_t)count,
+                                     (size_t)step, buf);
+  if (rc != VS_OK)
+    set_msg(msg, msglen, "cannot read the samples of '%s' back%s%s",
+            src->s ? src->s->name : "time",
+            rc == VS_EIO ? " from their temporary file: " : ": ",
+            rc == VS_EIO ? strerror(errno) : vs_strerror(rc));
+done:
+  (void)h5_close(&mspace);
+  (void)h5_close(&fspace);
+  return rc;
+}
+
+/* A series (rank 2: kept rows x n_cols) or the time column (rank 1: kept)
+ * written from src a block of rows at a time: rows 0, stride, 2 stride,
+ * ... of the source. A block is one chunk of the dataset (make_dcpl), so
+ * every compressed chunk is written whole and once, as one H5Dwrite of the
+ * whole series would write it: the same file, and only a block in
+ * memory. */
+static int write_samples(const vs_writer *w, hid_t loc, const char *name,
+                         int rank, hsize_t kept, hsize_t n_cols,
+                         hsize_t stride, const sample_source *src,
+                         const char *unit, const char *description, char *msg,
+                         size_t msglen) {
+  int rc = VS_OK;
+  hid_t dset = H5I_INVALID_HID, fspace = H5I_INVALID_HID,
+        mspace = H5I_INVALID_HID;
+  hsize_t dims[2] = {kept, rank > 1 ? n_cols : 1};
+  hsize_t rows = chunk_rows(dims[1]);
+  double *buf = NULL;
+  if (rows > kept) rows = kept;
+  if ((rc = dataset_create(w, loc, name, H5T_IEEE_F64LE, rank, dims, &dset,
+                           msg, msglen)))
+    goto done;
+  if (kept * dims[1] > 0) {
+    if (!(buf = malloc(rows * dims[1] * sizeof *buf))) {
+      set_msg(msg, msglen, "out of memory");
+      rc = VS_ENOMEM;
+      goto done;
+    }
+    VS_H5(fspace = H5Dget_space(dset));
+    for (hsize_t k0 = 0; k0 < kept; k0 += rows) {
+      hsize_t m = kept - k0 < rows ? kept - k0 : rows;
+      hsize_t start[2] = {k0, 0}, count[2] = {m, dims[1]};
+      if ((rc = source_read(src, k0 * stride, m, stride, dims[1], buf, msg,
+                            msglen)))
+        goto done;
+      VS_H5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count,
+                                NULL));
+      VS_H5(mspace = H5Screate_simple(rank, count, NULL));
+      VS_H5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT,
+                     buf));
+      VS_H5(h5_close(&mspace));
+    }
+  }
+  rc = dataset_finish(&dset, unit, description, msg, msglen);
+done:
+  free(buf);
+  (void)h5_close(&mspace);
+  (void)h5_close(&fspace);
+  (void)h5_close(&dset);
+  return rc;
 }
 
 /* Fixed-length UTF-8 string type of `size` bytes, null-terminated: compact,
@@ -739,7 +839,7 @@ done:
 }
 
 static int check_run(const vs_run_result *r, char *msg, size_t msglen) {
-  if (r->n_samples > 0 && !r->time) {
+  if (r->n_samples > 0 && !r->time && !r->time_store) {
     set_msg(msg, msglen, "run has %zu samples but no time column",
             r->n_samples);
     return VS_EINVAL;
@@ -751,7 +851,7 @@ static int check_run(const vs_run_result *r, char *msg, size_t msglen) {
   for (size_t i = 0; i < r->n_series; ++i) {
     const vs_series *s = &r->series[i];
     if (!s->name || !s->name[0] || strchr(s->name, '/') ||
-        (r->n_samples * s->n_columns > 0 && !s->data) ||
+        (r->n_samples * s->n_columns > 0 && !s->data && !s->store) ||
         (s->n_columns > 0 && !s->column_names)) {
       set_msg(msg, msglen, "series %zu ('%s') has no valid name or no data", i,
               s->name ? s->name : "");
@@ -765,7 +865,6 @@ static int check_run(const vs_run_result *r, char *msg, size_t msglen) {
   return VS_OK;
 }
 
-/* Fills group `run` with the layout of /runs/<run>/ (writer.h). */
 /* /runs/<run>/network: what the network joins (result.h). */
 static int write_topology(const vs_writer *w, hid_t run,
                           const vs_result_network *t, char *msg,
@@ -846,11 +945,16 @@ done:
   return rc;
 }
 
+/* Fills group `run` with the layout of /runs/<run>/ (writer.h). The
+ * samples come from r itself, or, with `from` a run group of a part (OUT's
+ * assembly), from that group's datasets of the same names; either way a
+ * block of rows at a time (write_samples). */
 static int write_run(const vs_writer *w, hid_t run, size_t index,
-                     const vs_run_result *r, hsize_t stride, char *msg,
-                     size_t msglen) {
+                     const vs_run_result *r, hsize_t stride, hid_t from,
+                     char *msg, size_t msglen) {
   int rc = VS_OK;
   char *cols_name = NULL;
+  sample_source src = {.r = r, .s = NULL, .from = H5I_INVALID_HID};
   if ((rc = attr_string(run, "status", status_text(r->status), msg, msglen)) ||
       (rc = attr_string(run, "message", r->message, msg, msglen)) ||
       (rc = attr_index(run, "index", index, msg, msglen)) ||
@@ -860,20 +964,20 @@ static int write_run(const vs_writer *w, hid_t run, size_t index,
   /* Thinned series keep samples 0, stride, 2 stride, ... */
   if (stride < 1) stride = 1;
   hsize_t kept = r->n_samples ? (r->n_samples - 1) / stride + 1 : 0;
-  hsize_t dims[2] = {kept, 0};
-  if ((rc = write_dataset_strided(w, run, "time", H5T_IEEE_F64LE,
-                                  H5T_NATIVE_DOUBLE, 1, dims, stride,
-                                  r->n_samples, r->time, "s", "Output times",
-                                  msg, msglen)))
+  if (from >= 0) VS_H5(src.from = H5Dopen2(from, "time", H5P_DEFAULT));
+  if ((rc = write_samples(w, run, "time", 1, kept, 1, stride, &src, "s",
+                          "Output times", msg, msglen)))
     goto done;
+  VS_H5(h5_close(&src.from));
   for (size_t i = 0; i < r->n_series; ++i) {
     const vs_series *s = &r->series[i];
-    dims[1] = s->n_columns;
-    if ((rc = write_dataset_strided(
-             w, run, s->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims,
-             stride, r->n_samples, s->data, or_text(s->unit, ""),
-             or_text(s->description, ""), msg, msglen)))
+    src.s = s;
+    if (from >= 0) VS_H5(src.from = H5Dopen2(from, s->name, H5P_DEFAULT));
+    if ((rc = write_samples(w, run, s->name, 2, kept, s->n_columns, stride,
+                            &src, or_text(s->unit, ""),
+                            or_text(s->description, ""), msg, msglen)))
       goto done;
+    VS_H5(h5_close(&src.from));
     free(cols_name);
     cols_name = format_alloc("%s_columns", s->name);
     if (!cols_name) {
@@ -893,6 +997,7 @@ static int write_run(const vs_writer *w, hid_t run, size_t index,
       (rc = write_topology(w, run, &r->topology, msg, msglen)))
     goto done;
 done:
+  (void)h5_close(&src.from);
   free(cols_name);
   return rc;
 }
@@ -971,15 +1076,12 @@ static herr_t collect_series(hid_t g, const char *name, const H5L_info_t *info,
   return 0;
 }
 
-/* vs_result_add_series, also for a run without samples (which result.c
- * does not make: the integrator never adds series before its first
- * sample, but a part may hold empty ones). */
-static vs_series *add_series(vs_run_result *r, const char *name,
-                             const char *unit, const char *description,
-                             size_t n_columns, const char *const *columns) {
-  if (r->n_samples > 0)
-    return vs_result_add_series(r, name, unit, description, n_columns,
-                                columns);
+/* A series as a part describes it, without its samples: name, unit,
+ * description and columns (write_run copies the samples from the part). */
+static vs_series *add_series_shape(vs_run_result *r, const char *name,
+                                   const char *unit, const char *description,
+                                   size_t n_columns,
+                                   const char *const *columns) {
   vs_series *grown = realloc(r->series, (r->n_series + 1) * sizeof *grown);
   if (!grown) return NULL;
   r->series = grown;
@@ -996,11 +1098,14 @@ static vs_series *add_series(vs_run_result *r, const char *name,
   return ok ? sr : NULL; /* vs_result_free frees a half-made one */
 }
 
-/* Reads group `path` of a part back into a run result. */
-static int read_run(hid_t part, const char *path, vs_run_result **out,
-                    char *msg, size_t msglen) {
+/* Reads run group g of a part back into a run result: everything but the
+ * samples, whose number (n_samples) and series it describes; write_run
+ * copies the samples from g block by block, so a run of any length is
+ * never whole in memory. The result has neither time nor series data:
+ * only write_run(..., g, ...) reads it. */
+static int read_run(hid_t g, vs_run_result **out, char *msg, size_t msglen) {
   int rc = VS_OK;
-  hid_t g = H5I_INVALID_HID, d = H5I_INVALID_HID, space = H5I_INVALID_HID,
+  hid_t d = H5I_INVALID_HID, space = H5I_INVALID_HID,
         kind = H5I_INVALID_HID, text = H5I_INVALID_HID, mem = H5I_INVALID_HID;
   char *name = NULL, *status = NULL, *message = NULL, *unit = NULL,
        *desc = NULL, *cols_name = NULL, **cols = NULL;
@@ -1008,7 +1113,6 @@ static int read_run(hid_t part, const char *path, vs_run_result **out,
   size_t n_cols = 0;
   vs_run_result *r = NULL;
   *out = NULL;
-  VS_H5(g = H5Gopen2(part, path, H5P_DEFAULT));
   if ((rc = attr_read_string(g, ".", "name", &name, msg, msglen)) ||
       (rc = attr_read_string(g, ".", "status", &status, msg, msglen)) ||
       (rc = attr_read_string(g, ".", "message", &message, msg, msglen)))
@@ -1019,10 +1123,7 @@ static int read_run(hid_t part, const char *path, vs_run_result **out,
 
   hssize_t n = dataset_length(g, "time");
   VS_H5(n);
-  if (n > 0 && vs_result_set_samples(r, (size_t)n) != VS_OK) goto oom;
-  if (n > 0 &&
-      (rc = read_numbers(g, "time", H5T_NATIVE_DOUBLE, r->time, msg, msglen)))
-    goto done;
+  r->n_samples = (size_t)n;
 
   VS_H5(H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_series,
                    &series));
@@ -1034,6 +1135,12 @@ static int read_run(hid_t part, const char *path, vs_run_result **out,
     VS_H5(H5Sget_simple_extent_dims(space, dims, NULL));
     VS_H5(h5_close(&space));
     VS_H5(h5_close(&d));
+    if (dims[0] != (hsize_t)n) {
+      set_msg(msg, msglen, "series '%s' has %llu rows for %lld times", sname,
+              (unsigned long long)dims[0], (long long)n);
+      rc = VS_EIO;
+      goto done;
+    }
     n_cols = (size_t)dims[1];
     free(cols_name);
     if (!(cols_name = format_alloc("%s_columns", sname))) goto oom;
@@ -1043,13 +1150,9 @@ static int read_run(hid_t part, const char *path, vs_run_result **out,
         (rc = attr_read_string(g, sname, "unit", &unit, msg, msglen)) ||
         (rc = attr_read_string(g, sname, "description", &desc, msg, msglen)))
       goto done;
-    vs_series *ser = add_series(r, sname, unit, desc, n_cols,
-                                (const char *const *)cols);
-    if (!ser) goto oom;
-    if (dims[0] * dims[1] > 0 &&
-        (rc = read_numbers(g, sname, H5T_NATIVE_DOUBLE, ser->data, msg,
-                           msglen)))
-      goto done;
+    if (!add_series_shape(r, sname, unit, desc, n_cols,
+                          (const char *const *)cols))
+      goto oom;
     for (size_t j = 0; j < n_cols; ++j) free(cols[j]);
     free(cols);
     cols = NULL;
@@ -1121,7 +1224,6 @@ done:
   (void)h5_close(&kind);
   (void)h5_close(&space);
   (void)h5_close(&d);
-  (void)h5_close(&g);
   vs_result_free(&r);
   free(cols_name);
   free(desc);
@@ -1639,7 +1741,8 @@ static hid_t cached_part(vs_writer *w, part_cache *c, uint32_t part) {
 static int write_out(vs_writer *w, const char *tmp, int complete, char *msg,
                      size_t msglen) {
   int rc = VS_OK;
-  hid_t fid = H5I_INVALID_HID, runs = H5I_INVALID_HID, g = H5I_INVALID_HID;
+  hid_t fid = H5I_INVALID_HID, runs = H5I_INVALID_HID, g = H5I_INVALID_HID,
+        from = H5I_INVALID_HID;
   part_cache cache;
   char **names = calloc(w->n_runs ? w->n_runs : 1, sizeof *names);
   char *src = NULL, *file = NULL;
@@ -1687,14 +1790,16 @@ static int write_out(vs_writer *w, const char *tmp, int complete, char *msg,
       hid_t part = cached_part(w, &cache, w->part[i]);
       vs_run_result *r = NULL;
       VS_H5(part);
-      if ((rc = read_run(part, src, &r, msg, msglen)) ||
+      VS_H5(from = H5Gopen2(part, src, H5P_DEFAULT));
+      if ((rc = read_run(from, &r, msg, msglen)) ||
           (rc = group_create(runs, names[i], w->gcpl, &g, msg, msglen)) ||
-          (rc = write_run(w, g, i, r, 1, msg, msglen))) {
+          (rc = write_run(w, g, i, r, 1, from, msg, msglen))) {
         vs_result_free(&r);
         goto done;
       }
       vs_result_free(&r);
       VS_H5(h5_close(&g));
+      VS_H5(h5_close(&from));
     } else {
       free(file);
       if (!(file = format_alloc("%s/%s", w->parts_link, w->parts[w->part[i]])))
@@ -1713,6 +1818,7 @@ oom:
   set_msg(msg, msglen, "out of memory");
   rc = VS_ENOMEM;
 done:
+  (void)h5_close(&from);
   for (size_t k = 0; k < OPEN_PARTS; ++k) (void)h5_close(&cache.fid[k]);
   (void)h5_close(&g);
   (void)h5_close(&runs);
@@ -2438,7 +2544,8 @@ int vs_writer_add_run(vs_writer *w, size_t index, const vs_run_result *r,
       rc = group_create(runs, name, w->gcpl, &g, msg, msglen);
     else if (rc == VS_OK)
       rc = h5_failed(msg, msglen, "H5Gopen2(runs)", __FILE__, __LINE__);
-    if (rc == VS_OK) rc = write_run(w, g, index, r, w->stride, msg, msglen);
+    if (rc == VS_OK)
+      rc = write_run(w, g, index, r, w->stride, H5I_INVALID_HID, msg, msglen);
     (void)h5_close(&g);
     (void)h5_close(&runs);
     if (rc != VS_OK) {

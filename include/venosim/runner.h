@@ -6,9 +6,13 @@
  * vectors and solver memory, so a run depends only on its own inputs and the
  * results do not depend on the number of threads. Runs come from a run
  * source that builds each one when a thread takes it and frees it after the
- * run, so memory does not grow with the number of runs. Finished runs go to
- * the writer (writer.h), which stores them in run order whatever order they
- * finish in; a failed run is recorded with its reason and the others go on.
+ * run, so memory does not grow with the number of runs. Each run spills its
+ * samples beyond VS_SAMPLE_MEMORY_BYTES per series to an unnamed file in
+ * $TMPDIR (result.h), so memory does not grow with a run's length either (a
+ * run whose samples cannot be spilled, on a full disk, fails with the
+ * reason). Finished runs go to the writer (writer.h), which stores them in
+ * run order whatever order they finish in; a failed run is recorded with
+ * its reason and the others go on.
  *
  * Several processes (MPI ranks) share a batch by run index: process `rank`
  * of `n_ranks` computes the runs i with i % n_ranks == rank. Runs the writer

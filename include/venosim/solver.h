@@ -107,9 +107,11 @@ const char *vs_system_state_name(const vs_system *sys, size_t i);
  *  (nodes), "volume" (compartments), "flow" (branches), "boundary_volume"
  *  (cumulative inflow per boundary branch), "valve_opening" (every valve,
  *  when there are valves); events; statistics; status.
+ *  The samples stay in memory (res->time, series data) unless res was set
+ *  to spill them first (vs_result_set_spill; result.h).
  *  A solver failure is recorded in res (status VS_RUN_FAILED, message) and
- *  also returned (VS_ESOLVER / VS_ENONFINITE); the samples taken before the
- *  failure are kept. */
+ *  also returned (VS_ESOLVER / VS_ENONFINITE; VS_EIO: samples that could
+ *  not be spilled); the samples taken before the failure are kept. */
 int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
                  vs_run_result *res);
 

@@ -38,6 +38,11 @@
  * `summary_only`, /runs stays empty; with `series_stride` N > 1 the time
  * series keep samples 0, N, 2N, ...
  *
+ * Series are written a chunk of rows at a time, read from the run with
+ * vs_result_read_rows (in memory or spilled, result.h), and OUT's assembly
+ * copies them from the parts the same way: the writer never holds a whole
+ * series, and the file is the same byte for byte either way.
+ *
  * Crash safety. Runs are stored as they finish (in any order) into part
  * files in OUT.parts/, several runs per part: a part is written under a
  * temporary name, synced and renamed, so it is whole or absent. A

@@ -2,7 +2,8 @@
  *
  *   build/tools/venosim-bench [--quick] [--repeats N] [--max-n N]
  *                             [--only-chain N] [--only-import N]
- *                             [--order K] [--refine]
+ *                             [--only-memory] [--order K] [--refine]
+ *   build/tools/venosim-bench --chain-json N CYCLES
  *
  * Prints medians of several repeats (each run in a fresh system):
  *  (a) the default case: the built-in demonstration (tools/demo.c: the
@@ -13,10 +14,14 @@
  *      time, CVODE's counters, cost per simulated second and the exponent
  *      of a least-squares fit cost ~ N^p (--refine: one vessel cut into N);
  *  (c) the share of time spent writing HDF5 (vs_writer) for one run;
- *  (d) peak memory (ru_maxrss of a child process running one case), and
- *      whether it grows with the length of the run.
+ *  (d) peak memory (ru_maxrss of a child process running one case): with
+ *      the samples in memory and streamed (the runner spilling them), for
+ *      short runs and runs 4x as long (chain N=1000 10 s and 40 s, the
+ *      default leg through its protocol and through one 4x as long).
+ * --chain-json N CYCLES prints the chain as svZeroDSolver JSON (for
+ * venosim run, /usr/bin/time -v).
  * --only-chain N runs one chain of N vessels once, --only-import N only
- * imports it (for perf, callgrind).
+ * imports it (for perf, callgrind); --only-memory prints (d) alone.
  * Not a test: it asserts nothing; the numbers go in the issue's notes. */
 #include <errno.h>
 #include <math.h>
@@ -282,24 +287,163 @@ static void hdf5_share(const char *label, const vs_network *net,
 
 /* ---- (d) peak memory -------------------------------------------------------------- */
 
-typedef enum { CASE_DEMO, CASE_CHAIN } case_kind;
+typedef enum { CASE_DEMO, CASE_CHAIN, CASE_LEG } case_kind;
 
-/* Run one case and return this process's peak resident memory, MiB. */
-static double run_case_peak(case_kind kind, int n, int cycles) {
+/* How a peak-memory child runs its case:
+ *  PATH_INTEGRATE  vs_integrate alone, samples in memory (the library's
+ *                  default);
+ *  PATH_MEMORY     what the command did before samples were streamed:
+ *                  samples in memory, then the metrics and vs_writer (open,
+ *                  add, finish) on that result;
+ *  PATH_STREAM     what the command does: vs_runner_execute with a writer,
+ *                  the run spilling its samples (result.h), metrics reading
+ *                  a column at a time, the writer a block of rows. */
+typedef enum { PATH_INTEGRATE, PATH_MEMORY, PATH_STREAM } run_path;
+static const char *const k_path_names[] = {"integrate", "memory", "stream"};
+
+/* The default protocol with every timed phase `scale` times as long (and
+ * scale times the steps): the same case, a longer run. */
+static vs_leg_protocol leg_protocol(int scale) {
+  vs_leg_protocol p = vs_leg_protocol_default();
+  p.supine_s *= scale;
+  p.exercise_s *= scale;
+  p.elevation_s *= scale;
+  p.stand_up_s *= scale;
+  p.standing_s *= scale;
+  p.tiptoe_refill_s *= scale;
+  p.walk_steps *= (unsigned)scale;
+  p.recovery_s *= scale;
+  p.cuff_hold_s *= scale;
+  p.cuff_observe_s *= scale;
+  p.valsalva_s *= scale;
+  p.valsalva_observe_s *= scale;
+  return p;
+}
+
+/* The healthy default leg through leg_protocol(scale), as the demo runs
+ * it. */
+static vs_network *leg_network(int scale, vs_solver_options *o) {
+  vs_leg leg;
+  vs_network *net = NULL;
+  char msg[512] = "";
+  vs_leg_protocol p = leg_protocol(scale);
+  if (vs_leg_default(&leg) || vs_leg_build(&leg, &p, &net, msg, sizeof msg)) {
+    fprintf(stderr, "venosim-bench: leg: %s\n", msg);
+    exit(1);
+  }
+  vs_leg_clear(&leg);
+  *o = vs_solver_options_default();
+  o->t_end_s = vs_leg_protocol_duration(&p);
+  o->output_dt_s = p.output_dt_s;
+  o->max_step_s = VS_LEG_MAX_STEP_S;
+  o->stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
+  return net;
+}
+
+/* Writer metadata with one /summary column per metric, as the command's. */
+static vs_output_meta bench_meta(size_t n_runs, vs_column_info *cols) {
+  const vs_metric_info *m = vs_metrics_table();
+  for (size_t i = 0; i < vs_metrics_count(); ++i)
+    cols[i] = (vs_column_info){m[i].name, m[i].unit, m[i].description};
+  vs_output_meta meta = {.creator = "venosim-bench",
+                         .version = VS_VERSION_STRING,
+                         .git_commit = VS_GIT_COMMIT,
+                         .author = "bench",
+                         .command_line = "venosim-bench",
+                         .threads = 1,
+                         .n_runs = n_runs,
+                         .n_summary_columns = vs_metrics_count(),
+                         .summary_columns = cols,
+                         .sundials_version = vs_sundials_version()};
+  return meta;
+}
+
+/* The largest run's output, seen by run_path_case: samples and MiB of its
+ * series and time column. */
+static double g_out_samples = NAN, g_out_mib = NAN;
+
+/* Runs `runs` the way `path` says; results written (PATH_MEMORY,
+ * PATH_STREAM) to a file in a fresh temporary folder, removed after. */
+static void run_path_case(const vs_run_spec *runs, size_t n, run_path path) {
+  char dir[] = "/tmp/venosim-bench-XXXXXX", out[600], msg[1024];
+  vs_column_info *cols = calloc(vs_metrics_count(), sizeof *cols);
+  double *row = malloc((vs_metrics_count() + 1) * sizeof *row);
+  if (!cols || !row || !mkdtemp(dir)) {
+    perror("venosim-bench: (d)");
+    exit(1);
+  }
+  snprintf(out, sizeof out, "%s/peak.h5", dir);
+  vs_output_meta meta = bench_meta(n, cols);
+  vs_writer *w = NULL;
+  if (path != PATH_INTEGRATE &&
+      vs_writer_open(&w, out, &meta, msg, sizeof msg)) {
+    fprintf(stderr, "venosim-bench: %s\n", msg);
+    exit(1);
+  }
+  if (path == PATH_STREAM) {
+    vs_runner_options ro = {.threads = 1, .progress = VS_PROGRESS_NONE};
+    vs_batch_summary sum;
+    if (vs_runner_execute(runs, n, &ro, w, &sum, msg, sizeof msg)) {
+      fprintf(stderr, "venosim-bench: %s\n", msg);
+      exit(1);
+    }
+    vs_batch_summary_clear(&sum);
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      vs_run_result *res = NULL;
+      run_once(runs[i].network, &runs[i].solver, &res);
+      double values = (double)res->n_samples;
+      for (size_t k = 0; k < res->n_series; ++k)
+        values += (double)(res->n_samples * res->series[k].n_columns);
+      double mib = values * sizeof(double) / 1048576.0;
+      if (isnan(g_out_mib) || mib > g_out_mib) {
+        g_out_samples = (double)res->n_samples;
+        g_out_mib = mib;
+      }
+      if (path == PATH_MEMORY) {
+        res->network = runs[i].network;
+        vs_metrics_compute(res, row);
+        res->network = NULL;
+        if (vs_writer_add_run(w, i, res, row, msg, sizeof msg)) {
+          fprintf(stderr, "venosim-bench: %s\n", msg);
+          exit(1);
+        }
+      }
+      vs_result_free(&res);
+    }
+  }
+  if (w && vs_writer_finish(&w, msg, sizeof msg)) {
+    fprintf(stderr, "venosim-bench: %s\n", msg);
+    exit(1);
+  }
+  remove(out);
+  rmdir(dir);
+  free(row);
+  free(cols);
+}
+
+/* Run one case and return this process's peak resident memory, MiB. n:
+ * the chain's vessels; scale: cycles of the chain, or the leg protocol's
+ * lengthening. */
+static double run_case_peak(case_kind kind, int n, int scale, run_path path) {
   if (kind == CASE_DEMO) {
     vs_demo demo;
     char msg[512];
     if (vs_demo_create(&demo, msg, sizeof msg)) exit(1);
-    for (size_t i = 0; i < demo.n_runs; ++i)
-      run_once(demo.runs[i].network, &demo.runs[i].solver, NULL);
+    run_path_case(demo.runs, demo.n_runs, path);
     vs_demo_clear(&demo);
+  } else if (kind == CASE_LEG) {
+    vs_run_spec spec = {.name = "leg"};
+    vs_network *net = leg_network(scale, &spec.solver);
+    spec.network = net;
+    run_path_case(&spec, 1, path);
+    vs_network_free(&net);
   } else {
-    vs_svzerod_model *m = chain_model(n, cycles, NULL);
-    vs_solver_options o = m->solver;
-    o.linear_solver = VS_LINSOL_KLU;
-    vs_run_result *res = NULL;
-    run_once(m->network, &o, &res);
-    vs_result_free(&res);
+    vs_svzerod_model *m = chain_model(n, scale, NULL);
+    vs_run_spec spec = {.name = "chain", .network = m->network,
+                        .solver = m->solver};
+    spec.solver.linear_solver = VS_LINSOL_KLU;
+    run_path_case(&spec, 1, path);
     vs_svzerod_free(&m);
   }
   struct rusage ru;
@@ -308,22 +452,36 @@ static double run_case_peak(case_kind kind, int n, int cycles) {
 }
 
 /* The same in a fresh process (this program again, --peak ...), so that
- * nothing this process allocated before counts. */
-static double child_peak_mib(case_kind kind, int n, int cycles) {
+ * nothing this process allocated before counts. samples, mib (may be
+ * NULL): the output's size, as run_path_case saw it. */
+static double child_peak_mib(case_kind kind, int n, int scale, run_path path,
+                             double *samples, double *mib) {
   char exe[4096], cmd[4200];
   ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (len <= 0) return NAN;
   exe[len] = '\0';
-  snprintf(cmd, sizeof cmd, "'%s' --peak %s %d %d %s", exe,
-           kind == CASE_DEMO ? "demo" : "chain", n, cycles,
-           g_refine ? "--refine" : "");
+  snprintf(cmd, sizeof cmd, "'%s' --peak %s %d %d %s %s", exe,
+           kind == CASE_DEMO ? "demo" : kind == CASE_LEG ? "leg" : "chain", n,
+           scale, k_path_names[path], g_refine ? "--refine" : "");
   fflush(stdout);
   FILE *p = popen(cmd, "r");
-  double mib = NAN;
+  double peak = NAN, ns = NAN, out_mib = NAN;
   if (!p) return NAN;
-  if (fscanf(p, "%lf", &mib) != 1) mib = NAN;
+  if (fscanf(p, "%lf %lf %lf", &peak, &ns, &out_mib) != 3) peak = NAN;
   pclose(p);
-  return mib;
+  if (samples) *samples = ns;
+  if (mib) *mib = out_mib;
+  return peak;
+}
+
+/* One row of (d): the case, its output's size and its peak each way. */
+static void peak_row(const char *label, case_kind kind, int n, int scale) {
+  double samples = NAN, mib = NAN;
+  double a = child_peak_mib(kind, n, scale, PATH_INTEGRATE, &samples, &mib);
+  double b = child_peak_mib(kind, n, scale, PATH_MEMORY, NULL, NULL);
+  double c = child_peak_mib(kind, n, scale, PATH_STREAM, NULL, NULL);
+  printf("| %s | %.0f | %.1f | %.1f | %.1f | %.1f |\n", label, samples, mib,
+         a, b, c);
 }
 
 static const int sizes[] = {10, 100, 1000, 10000};
@@ -387,6 +545,39 @@ static void chain_section(int order, int max_n, int repeats) {
 
 }
 
+/* (d): peak memory of each case three ways (run_path), short runs and runs
+ * 4x as long. */
+static void memory_section(int max_n) {
+  printf("## (d) Peak memory (ru_maxrss of a fresh process running one "
+         "case, MiB)\n\n"
+         "Each case three ways: vs_integrate alone with its samples in memory "
+         "(the library's default); samples in memory, then metrics and the "
+         "writer (the command before streaming); the runner with a writer, "
+         "spilling samples beyond %zu KiB per series to a temporary file "
+         "(the command now). Output: samples and MiB of series of the "
+         "largest run.\n\n"
+         "| case | samples | output MiB | integrate, in memory | in memory + "
+         "metrics + writer | runner, streaming |\n"
+         "|---|---:|---:|---:|---:|---:|\n",
+         VS_SAMPLE_MEMORY_BYTES >> 10);
+  peak_row("all demonstration runs", CASE_DEMO, 0, 0);
+  for (int k = 0; k < 4 && sizes[k] <= max_n; ++k) {
+    char label[64];
+    snprintf(label, sizeof label, "chain N=%d, %d s", sizes[k], CHAIN_CYCLES);
+    peak_row(label, CASE_CHAIN, sizes[k], CHAIN_CYCLES);
+  }
+  {
+    int n = max_n >= 1000 ? 1000 : max_n;
+    char label[64];
+    snprintf(label, sizeof label, "chain N=%d, %d s (4x)", n, 4 * CHAIN_CYCLES);
+    peak_row(label, CASE_CHAIN, n, 4 * CHAIN_CYCLES);
+  }
+  peak_row("default leg, default protocol", CASE_LEG, 0, 1);
+  peak_row("default leg, protocol 4x as long", CASE_LEG, 0, 4);
+  printf("\n(Compare each case with its 4x longer run: in memory the peak "
+         "grows with the run's length, streaming it should not.)\n");
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static int parse_int(const char *s, int lo, int hi, const char *what) {
@@ -403,14 +594,29 @@ static int parse_int(const char *s, int lo, int hi, const char *what) {
 
 int main(int argc, char **argv) {
   int quick = 0, repeats = 0, max_n = 10000, only_chain = 0, order = 5;
-  int only_import = 0, order_given = 0;
-  if (argc >= 5 && strcmp(argv[1], "--peak") == 0) {
-    /* Internal: one case in this fresh process, its peak memory out. */
-    g_refine = argc >= 6 && strcmp(argv[5], "--refine") == 0;
-    printf("%.3f\n", run_case_peak(strcmp(argv[2], "demo") == 0 ? CASE_DEMO
-                                                                : CASE_CHAIN,
-                                   parse_int(argv[3], 0, 1000000, "N"),
-                                   parse_int(argv[4], 0, 1000000, "cycles")));
+  int only_import = 0, order_given = 0, only_memory = 0;
+  if (argc >= 6 && strcmp(argv[1], "--peak") == 0) {
+    /* Internal: one case in this fresh process (demo|chain|leg, N, cycles
+     * or lengthening, integrate|memory|stream): its peak memory out, and
+     * the output's samples and MiB. */
+    g_refine = argc >= 7 && strcmp(argv[6], "--refine") == 0;
+    case_kind kind = strcmp(argv[2], "demo") == 0  ? CASE_DEMO
+                     : strcmp(argv[2], "leg") == 0 ? CASE_LEG
+                                                   : CASE_CHAIN;
+    run_path path = PATH_INTEGRATE;
+    for (int k = 0; k < 3; ++k)
+      if (strcmp(argv[5], k_path_names[k]) == 0) path = (run_path)k;
+    double peak = run_case_peak(kind, parse_int(argv[3], 0, 1000000, "N"),
+                                parse_int(argv[4], 0, 1000000, "scale"), path);
+    printf("%.3f %.0f %.3f\n", peak, g_out_samples, g_out_mib);
+    return 0;
+  }
+  if (argc == 4 && strcmp(argv[1], "--chain-json") == 0) {
+    /* The chain as svZeroDSolver JSON, for the command (venosim run). */
+    char *json = chain_json(parse_int(argv[2], 1, 1000000, "N"),
+                            parse_int(argv[3], 1, 1000000, "cycles"));
+    fputs(json, stdout);
+    free(json);
     return 0;
   }
   for (int i = 1; i < argc; ++i) {
@@ -425,14 +631,23 @@ int main(int argc, char **argv) {
       order = parse_int(argv[++i], 1, 5, "--order"), order_given = 1;
     else if (strcmp(argv[i], "--refine") == 0)
       g_refine = 1;
+    else if (strcmp(argv[i], "--only-memory") == 0)
+      only_memory = 1;
     else if (strcmp(argv[i], "--only-import") == 0 && i + 1 < argc)
       only_import = parse_int(argv[++i], 1, 1000000, "--only-import");
     else {
       fprintf(stderr,
               "usage: venosim-bench [--quick] [--repeats N] [--max-n N] "
-              "[--only-chain N] [--only-import N] [--order K] [--refine]\n");
+              "[--only-chain N] [--only-import N] [--only-memory] "
+              "[--order K] [--refine]\n"
+              "       venosim-bench --chain-json N CYCLES\n");
       return 1;
     }
+  }
+  if (only_memory) {
+    /* (d) alone. */
+    memory_section(max_n);
+    return 0;
   }
   if (only_import) {
     /* The svZeroDSolver import alone, for profilers. */
@@ -513,19 +728,8 @@ int main(int argc, char **argv) {
   vs_demo_clear(&demo);
 
   /* (d) */
-  printf("\n## (d) Peak memory (ru_maxrss of a fresh process running one "
-         "case)\n\n| case | peak MiB |\n|---|---:|\n");
-  printf("| all demonstration runs | %.1f |\n", child_peak_mib(CASE_DEMO, 0, 0));
-  for (int k = 0; k < 4 && sizes[k] <= max_n; ++k)
-    printf("| chain N=%d, %d cycles | %.1f |\n", sizes[k], CHAIN_CYCLES,
-           child_peak_mib(CASE_CHAIN, sizes[k], CHAIN_CYCLES));
-  {
-    int n = max_n >= 1000 ? 1000 : max_n;
-    printf("| chain N=%d, %d cycles | %.1f |\n", n, 4 * CHAIN_CYCLES,
-           child_peak_mib(CASE_CHAIN, n, 4 * CHAIN_CYCLES));
-  }
-  printf("\n(The output series are held in memory until the run ends, so "
-         "memory grows with the run's length: compare the last two rows.)\n");
+  printf("\n");
+  memory_section(max_n);
   printf("\nBenchmark total: %.1f s\n", now_s() - t_total);
   return 0;
 }
