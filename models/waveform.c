@@ -67,20 +67,42 @@ static double periodic_shift(const vs_waveform *w, double t) {
   return floor((t - w->t[0]) / period) * period;
 }
 
-double vs_waveform_eval(const vs_waveform *w, double t) {
+/* Linear interpolation on the table's interval [t_lo, t_lo+1]. */
+static double interpolate(const vs_waveform *w, size_t lo, double t) {
+  size_t hi = lo + 1;
+  double s = (t - w->t[lo]) / (w->t[hi] - w->t[lo]);
+  return w->v[lo] + s * (w->v[hi] - w->v[lo]);
+}
+
+/* Values that need no table search: constants, sines, and a table's
+ * value outside its knots. Returns 1 and sets *v, or 0 with *t mapped
+ * into the table's first period. */
+static int eval_direct(const vs_waveform *w, double *t, double *v) {
   switch (w->kind) {
   case VS_WAVE_CONSTANT:
-    return w->value;
+    *v = w->value;
+    return 1;
   case VS_WAVE_SINE:
-    return w->value +
-           w->amplitude * sin(2.0 * VS_PI * (t - w->phase_s) / w->period_s);
+    *v = w->value +
+         w->amplitude * sin(2.0 * VS_PI * (*t - w->phase_s) / w->period_s);
+    return 1;
   case VS_WAVE_TABLE:
     break;
   }
-  if (w->periodic) t -= periodic_shift(w, t);
-  if (t <= w->t[0]) return w->v[0];
-  if (t >= w->t[w->n - 1]) return w->v[w->n - 1];
-  /* Binary search for the interval [t_lo, t_hi) holding t. */
+  if (w->periodic) *t -= periodic_shift(w, *t);
+  if (*t <= w->t[0]) {
+    *v = w->v[0];
+    return 1;
+  }
+  if (*t >= w->t[w->n - 1]) {
+    *v = w->v[w->n - 1];
+    return 1;
+  }
+  return 0;
+}
+
+/* The interval [t_lo, t_hi) holding t0 < t < t_{n-1}, by binary search. */
+static size_t find_interval(const vs_waveform *w, double t) {
   size_t lo = 0, hi = w->n - 1;
   while (hi - lo > 1) {
     size_t mid = lo + (hi - lo) / 2;
@@ -89,8 +111,31 @@ double vs_waveform_eval(const vs_waveform *w, double t) {
     else
       hi = mid;
   }
-  double s = (t - w->t[lo]) / (w->t[hi] - w->t[lo]);
-  return w->v[lo] + s * (w->v[hi] - w->v[lo]);
+  return lo;
+}
+
+double vs_waveform_eval(const vs_waveform *w, double t) {
+  double v;
+  if (eval_direct(w, &t, &v)) return v;
+  return interpolate(w, find_interval(w, t), t);
+}
+
+double vs_waveform_eval_hint(const vs_waveform *w, double t, size_t *hint) {
+  double v;
+  if (eval_direct(w, &t, &v)) return v;
+  /* Times advance in small steps: try the last interval and the next one
+   * before searching. Either way the interval is the one holding t, so the
+   * value is exactly vs_waveform_eval's. */
+  size_t lo = *hint;
+  if (lo + 1 < w->n && w->t[lo] <= t && t < w->t[lo + 1])
+    return interpolate(w, lo, t);
+  lo++;
+  if (lo + 1 < w->n && w->t[lo] <= t && t < w->t[lo + 1]) {
+    *hint = lo;
+    return interpolate(w, lo, t);
+  }
+  *hint = find_interval(w, t);
+  return interpolate(w, *hint, t);
 }
 
 int vs_waveform_next_breakpoint(const vs_waveform *w, double t,
@@ -102,7 +147,7 @@ int vs_waveform_next_breakpoint(const vs_waveform *w, double t,
     for (size_t k = 0; k < w->n; ++k) {
       double tk = w->t[k] + shift;
       /* A relative guard keeps a stop exactly on a knot from finding it again. */
-      if (tk > t + 1e-12 * (1.0 + fabs(t))) {
+      if (tk > t + VS_WAVE_KNOT_GUARD * (1.0 + fabs(t))) {
         *t_next = tk;
         return 1;
       }

@@ -50,38 +50,57 @@ const char *vs_system_state_name(const vs_system *sys, size_t i) {
   return i < sys->n_state ? sys->state_names[i] : NULL;
 }
 
+/* Hydrostatic gradient, mmHg per cm of height, at a tilt in degrees. */
+static double hydrostatic_gradient(const vs_system *sys, double tilt_deg) {
+  const vs_network *net = sys->net;
+  return net->density_g_cm3 * VS_GRAVITY_CM_S2 * sin(tilt_deg * VS_PI / 180.0) /
+         VS_DYN_CM2_PER_MMHG;
+}
+
+/* Every time-dependent input at time t, evaluated once per distinct t. */
+static const vs_forcing *forcing_at(const vs_system *sys, double t) {
+  vs_forcing *f = sys->forcing;
+  if (t == f->t) return f;
+  const vs_network *net = sys->net;
+  size_t *h = f->hint;
+  for (size_t c = 0; c < net->n_comp; ++c)
+    f->p_ext[c] = vs_waveform_eval_hint(&net->comp[c].p_ext, t, h++);
+  for (size_t i = 0; i < net->n_pnode; ++i)
+    f->p_node[i] = vs_waveform_eval_hint(&net->pnode[i].pressure, t, h++);
+  for (size_t k = 0; k < net->n_link; ++k, ++h)
+    f->r_given[k] = sys->links[k].r_wave
+                        ? vs_waveform_eval_hint(sys->links[k].r_wave, t, h)
+                        : 0.0;
+  for (size_t s = 0; s < net->n_src; ++s)
+    f->q_src[s] = vs_waveform_eval_hint(&net->src[s].flow, t, h++);
+  f->gh = hydrostatic_gradient(sys, vs_waveform_eval_hint(&net->tilt_deg, t, h));
+  f->t = t;
+  return f;
+}
+
 /* Pressures of all nodes and dp/dV of compartments at (t, y). Returns
  * VS_ENONFINITE for a tube-law volume <= 0 or a non-finite pressure. */
 static int node_pressures(const vs_system *sys, double t, const double *y,
                           double *p, double *dpdv) {
   const vs_network *net = sys->net;
+  const vs_forcing *f = forcing_at(sys, t);
   for (size_t c = 0; c < net->n_comp; ++c) {
     const vs_compartment_spec *cs = &net->comp[c];
     if (!isfinite(y[c]) || (cs->wall.kind == VS_WALL_TUBE_LAW && y[c] <= 0))
       return VS_ENONFINITE;
-    p[c] = vs_waveform_eval(&cs->p_ext, t) +
-           vs_wall_pressure(&cs->wall, y[c], &dpdv[c]);
+    p[c] = f->p_ext[c] + vs_wall_pressure(&cs->wall, y[c], &dpdv[c]);
     if (!isfinite(p[c])) return VS_ENONFINITE;
   }
-  for (size_t i = 0; i < net->n_pnode; ++i)
-    p[net->n_comp + i] = vs_waveform_eval(&net->pnode[i].pressure, t);
+  for (size_t i = 0; i < net->n_pnode; ++i) p[net->n_comp + i] = f->p_node[i];
   return VS_OK;
 }
 
-/* Hydrostatic gradient, mmHg per cm of height, at time t. */
-static double hydrostatic_gradient(const vs_system *sys, double t) {
-  const vs_network *net = sys->net;
-  double tilt = vs_waveform_eval(&net->tilt_deg, t) * VS_PI / 180.0;
-  return net->density_g_cm3 * VS_GRAVITY_CM_S2 * sin(tilt) /
-         VS_DYN_CM2_PER_MMHG;
-}
-
-/* Resistance of link k at (t, y), and dR/dV of its two ends (0 for an end
- * that is not a tube-law compartment). */
-static double link_resistance(const vs_link_model *lk, double t,
+/* Resistance of link lk at state y, given the part prescribed in time
+ * (r_given), and dR/dV of its two ends (0 for an end that is not a
+ * tube-law compartment). */
+static double link_resistance(const vs_link_model *lk, double r_given,
                               const double *y, double dr_dv[2]) {
   dr_dv[0] = dr_dv[1] = 0.0;
-  double r_given = lk->r_wave ? vs_waveform_eval(lk->r_wave, t) : 0.0;
   if (!lk->collapsible) return lk->r_const + r_given + lk->r_pois0;
   /* alpha: mean area ratio of the tube-law ends. */
   double alpha = 0.0;
@@ -146,11 +165,12 @@ static int eval_links(const vs_system *sys, double t, const double *y,
   const vs_network *net = sys->net;
   int rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
   if (rc) return rc;
-  double gh = hydrostatic_gradient(sys, t);
+  const vs_forcing *f = forcing_at(sys, t);
+  double gh = f->gh;
   for (size_t k = 0; k < net->n_link; ++k) {
     const vs_link_model *lk = &sys->links[k];
     double dr[2];
-    double r = link_resistance(lk, t, y, dr);
+    double r = link_resistance(lk, f->r_given[k], y, dr);
     double dp = link_dp(sys, lk, gh);
     sys->dp[k] = dp;
     if (lk->state >= 0) {
@@ -173,8 +193,8 @@ int vs_system_flows(const vs_system *sys, double t, const double *y,
   const vs_network *net = sys->net;
   int rc = eval_links(sys, t, y, q, NULL);
   if (rc) return rc;
-  for (size_t s = 0; s < net->n_src; ++s)
-    q[net->n_link + s] = vs_waveform_eval(&net->src[s].flow, t);
+  const vs_forcing *f = forcing_at(sys, t);
+  for (size_t s = 0; s < net->n_src; ++s) q[net->n_link + s] = f->q_src[s];
   return VS_OK;
 }
 
@@ -199,8 +219,9 @@ int vs_system_rhs(const vs_system *sys, double t, const double *y,
       ydot[lk->zeta] = vs_valve_rate(lk->valve, sys->dp[k], y[lk->zeta],
                                      NULL, NULL);
   }
+  const vs_forcing *f = forcing_at(sys, t);
   for (size_t s = 0; s < net->n_src; ++s) {
-    double qs = vs_waveform_eval(&net->src[s].flow, t);
+    double qs = f->q_src[s];
     ydot[net->src_node[s]] += qs;
     ydot[sys->src_boundary[s]] = qs;
   }
@@ -228,11 +249,13 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
                          vs_jac_acc *J) {
   const vs_network *net = sys->net;
   int rc = VS_OK;
+  const vs_forcing *f = NULL;
   if (J->mode == VS_JAC_VALUES) {
     rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
     if (rc) return rc;
+    f = forcing_at(sys, t);
   }
-  double gh = J->mode == VS_JAC_VALUES ? hydrostatic_gradient(sys, t) : 0.0;
+  double gh = f ? f->gh : 0.0;
   J->count = 0;
   /* Structural diagonal, so I - gamma J always has its pivots in place. */
   for (size_t i = 0; i < sys->n_state; ++i) jac_add(J, i, i, 0.0);
@@ -242,7 +265,7 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
     double dr[2] = {0.0, 0.0}, r = 0.0, dp = 0.0;
     double dpdv[2] = {0.0, 0.0};
     if (values) {
-      r = link_resistance(lk, t, y, dr);
+      r = link_resistance(lk, f->r_given[k], y, dr);
       dp = link_dp(sys, lk, gh);
       for (int e = 0; e < 2; ++e)
         if (lk->comp[e] >= 0) dpdv[e] = sys->dpdv[lk->comp[e]];
@@ -458,6 +481,95 @@ static int build_link(vs_system *sys, size_t k, size_t *next_state,
   return VS_OK;
 }
 
+/* The forcing cache, empty (NaN never equals a time). */
+static int build_forcing(vs_system *sys) {
+  const vs_network *net = sys->net;
+  vs_forcing *f = calloc(1, sizeof *f);
+  if (!f) return VS_ENOMEM;
+  sys->forcing = f;
+  f->t = NAN;
+  /* +1: a network may have none of a kind. */
+  f->p_ext = calloc(net->n_comp + 1, sizeof *f->p_ext);
+  f->p_node = calloc(net->n_pnode + 1, sizeof *f->p_node);
+  f->r_given = calloc(net->n_link + 1, sizeof *f->r_given);
+  f->q_src = calloc(net->n_src + 1, sizeof *f->q_src);
+  f->hint = calloc(net->n_comp + net->n_pnode + net->n_link + net->n_src + 1,
+                   sizeof *f->hint);
+  if (!f->p_ext || !f->p_node || !f->r_given || !f->q_src || !f->hint)
+    return VS_ENOMEM;
+  return VS_OK;
+}
+
+static void free_forcing(vs_forcing **f) {
+  if (!*f) return;
+  free((*f)->p_ext);
+  free((*f)->p_node);
+  free((*f)->r_given);
+  free((*f)->q_src);
+  free((*f)->hint);
+  free(*f);
+  *f = NULL;
+}
+
+/* Calls visit(w, ctx) on every waveform of the network the system reads. */
+typedef void (*waveform_visitor)(const vs_waveform *w, void *ctx);
+
+static void visit_waveforms(const vs_system *sys, waveform_visitor visit,
+                            void *ctx) {
+  const vs_network *net = sys->net;
+  visit(&net->tilt_deg, ctx);
+  for (size_t c = 0; c < net->n_comp; ++c) visit(&net->comp[c].p_ext, ctx);
+  for (size_t i = 0; i < net->n_pnode; ++i) visit(&net->pnode[i].pressure, ctx);
+  for (size_t s = 0; s < net->n_src; ++s) visit(&net->src[s].flow, ctx);
+  for (size_t k = 0; k < net->n_link; ++k)
+    if (sys->links[k].r_wave) visit(sys->links[k].r_wave, ctx);
+}
+
+static int has_knots(const vs_waveform *w) {
+  return w->kind == VS_WAVE_TABLE && w->n >= 2;
+}
+
+/* Pass 1: counts the knots of non-periodic tables and the periodic tables. */
+static void count_knots(const vs_waveform *w, void *ctx) {
+  vs_system *sys = ctx;
+  if (!has_knots(w)) return;
+  if (w->periodic)
+    sys->periodic_tables++;
+  else
+    sys->n_breaks += w->n;
+}
+
+/* Pass 2: appends the knots of non-periodic tables. */
+static void collect_knots(const vs_waveform *w, void *ctx) {
+  vs_system *sys = ctx;
+  if (!has_knots(w) || w->periodic) return;
+  memcpy(sys->breaks + sys->n_breaks, w->t, w->n * sizeof *w->t);
+  sys->n_breaks += w->n;
+}
+
+static int cmp_double(const void *pa, const void *pb) {
+  double a = *(const double *)pa, b = *(const double *)pb;
+  return (a > b) - (a < b);
+}
+
+/* The merged knots of every non-periodic table (sys->breaks). */
+static int build_breakpoints(vs_system *sys) {
+  sys->n_breaks = 0;
+  sys->periodic_tables = 0;
+  visit_waveforms(sys, count_knots, sys);
+  sys->breaks = malloc((sys->n_breaks + 1) * sizeof *sys->breaks);
+  if (!sys->breaks) return VS_ENOMEM;
+  sys->n_breaks = 0;
+  visit_waveforms(sys, collect_knots, sys);
+  qsort(sys->breaks, sys->n_breaks, sizeof *sys->breaks, cmp_double);
+  size_t m = 0;
+  for (size_t i = 0; i < sys->n_breaks; ++i)
+    if (m == 0 || sys->breaks[i] != sys->breaks[m - 1])
+      sys->breaks[m++] = sys->breaks[i];
+  sys->n_breaks = m;
+  return VS_OK;
+}
+
 int vs_system_create(const vs_network *net, vs_system **out, char *msg,
                      size_t msglen) {
   if (!net || !out) return VS_EINVAL;
@@ -513,6 +625,8 @@ int vs_system_create(const vs_network *net, vs_system **out, char *msg,
   }
   sys->n_state = next;
   if ((rc = build_pattern(sys))) goto fail;
+  if ((rc = build_forcing(sys))) goto fail;
+  if ((rc = build_breakpoints(sys))) goto fail;
   *out = sys;
   return VS_OK;
 fail:
@@ -542,6 +656,8 @@ void vs_system_free(vs_system **sys) {
   free(s->jac_colptr);
   free(s->jac_rowidx);
   free(s->jac_vals);
+  free_forcing(&s->forcing);
+  free(s->breaks);
   free(s);
   *sys = NULL;
 }
@@ -560,7 +676,8 @@ int vs_system_initial_state(const vs_system *sys, double t, double *y) {
    * artificial surge. */
   int rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
   if (rc) return rc;
-  double gh = hydrostatic_gradient(sys, t);
+  const vs_forcing *f = forcing_at(sys, t);
+  double gh = f->gh;
   for (size_t k = 0; k < net->n_link; ++k) {
     const vs_link_model *lk = &sys->links[k];
     if (lk->state < 0 && lk->zeta < 0) continue;
@@ -576,30 +693,44 @@ int vs_system_initial_state(const vs_system *sys, double t, double *y) {
                     (lk->valve->kvo * so + lk->valve->kvc * sc);
     }
     if (lk->state < 0) continue;
-    double r = link_resistance(lk, t, y, dr);
+    double r = link_resistance(lk, f->r_given[k], y, dr);
     vs_link_coeffs c = link_coefficients(sys, lk, y);
     y[lk->state] = (r > 0 || c.b > 0) ? algebraic_flow(dp, r, c.b, &g) : 0.0;
   }
   return VS_OK;
 }
 
+/* The earliest breakpoint after `t` among the periodic tables. */
+typedef struct {
+  double t, best;
+} periodic_search;
+
+static void next_periodic_knot(const vs_waveform *w, void *ctx) {
+  periodic_search *ps = ctx;
+  double tb;
+  if (has_knots(w) && w->periodic && vs_waveform_next_breakpoint(w, ps->t, &tb))
+    ps->best = fmin(ps->best, tb);
+}
+
 int vs_system_next_breakpoint(const vs_system *sys, double t, double *t_next) {
-  const vs_network *net = sys->net;
-  double best = INFINITY, tb;
-  if (vs_waveform_next_breakpoint(&net->tilt_deg, t, &tb)) best = fmin(best, tb);
-  for (size_t c = 0; c < net->n_comp; ++c)
-    if (vs_waveform_next_breakpoint(&net->comp[c].p_ext, t, &tb))
-      best = fmin(best, tb);
-  for (size_t i = 0; i < net->n_pnode; ++i)
-    if (vs_waveform_next_breakpoint(&net->pnode[i].pressure, t, &tb))
-      best = fmin(best, tb);
-  for (size_t s = 0; s < net->n_src; ++s)
-    if (vs_waveform_next_breakpoint(&net->src[s].flow, t, &tb))
-      best = fmin(best, tb);
-  for (size_t k = 0; k < net->n_link; ++k)
-    if (sys->links[k].r_wave &&
-        vs_waveform_next_breakpoint(sys->links[k].r_wave, t, &tb))
-      best = fmin(best, tb);
+  /* The same guard as vs_waveform_next_breakpoint: a stop exactly on a
+   * knot must not find that knot again. */
+  double after = t + VS_WAVE_KNOT_GUARD * (1.0 + fabs(t));
+  /* First merged knot > after (binary search). */
+  size_t lo = 0, hi = sys->n_breaks;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (sys->breaks[mid] > after)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  double best = lo < sys->n_breaks ? sys->breaks[lo] : INFINITY;
+  if (sys->periodic_tables) {
+    periodic_search ps = {t, best};
+    visit_waveforms(sys, next_periodic_knot, &ps);
+    best = ps.best;
+  }
   if (!isfinite(best)) return 0;
   *t_next = best;
   return 1;

@@ -45,6 +45,22 @@ typedef struct {
   double *vals;
 } vs_jac_acc;
 
+/* The forcing at one time: every waveform of the network evaluated once.
+ * CVODE evaluates the right-hand side several times at the same t (each
+ * Newton iteration of a step, the Jacobian, the output sample), so the
+ * values are kept until t changes. */
+typedef struct {
+  double t;        /* time of the values below; NaN: none yet */
+  double *p_ext;   /* external pressure of each compartment, mmHg */
+  double *p_node;  /* pressure of each pressure node, mmHg */
+  double *r_given; /* each link's resistance given in time (0: none) */
+  double *q_src;   /* each flow source, mL/s */
+  double gh;       /* hydrostatic gradient, mmHg per cm of height */
+  /* Each waveform's last table interval (vs_waveform_eval_hint), in the
+   * order of the arrays above, the tilt last. */
+  size_t *hint;
+} vs_forcing;
+
 struct vs_system {
   const struct vs_network *net;
   size_t n_state;
@@ -63,6 +79,13 @@ struct vs_system {
   /* Scratch for one evaluation (a system serves one thread). */
   double *p, *dpdv, *q, *dqdt;
   double *dp; /* effective pressure difference across each link */
+  vs_forcing *forcing; /* cache of the forcing at the last time asked */
+  /* Every knot of the non-periodic tables, sorted, without repeats: the
+   * next breakpoint is one binary search away. Periodic tables (if any)
+   * are asked one by one. */
+  double *breaks;
+  size_t n_breaks;
+  int periodic_tables;
 };
 
 /* Jacobian values in CSC order (jac_colptr / jac_rowidx) into vals[nnz]. */

@@ -73,7 +73,9 @@ int vs_solver_options_validate(const vs_solver_options *o, char *msg,
 /** The assembled ODE system (opaque). */
 typedef struct vs_system vs_system;
 
-/** Build the system of a validated network (the network must outlive it). */
+/** Build the system of a validated network (the network must outlive it
+ *  and not change while the system is used: the system keeps the forcing
+ *  of the last time it was asked about, and the merged breakpoints). */
 int vs_system_create(const vs_network *net, vs_system **sys, char *msg,
                      size_t msglen);
 void vs_system_free(vs_system **sys);

@@ -60,8 +60,20 @@ void vs_waveform_clear(vs_waveform *w);
 /** Value at time t. */
 double vs_waveform_eval(const vs_waveform *w, double t);
 
+/** The same value as vs_waveform_eval, found faster for times that
+ *  advance little between calls: the search for a table's interval starts
+ *  at *hint, the interval of the last call, which the caller keeps (start
+ *  it at 0; one hint per waveform). */
+double vs_waveform_eval_hint(const vs_waveform *w, double t, size_t *hint);
+
+/** Relative guard of vs_waveform_next_breakpoint: a knot counts as after t
+ *  only beyond t + VS_WAVE_KNOT_GUARD (1 + |t|), so that an integrator
+ *  stopped exactly on a knot does not find that knot again. */
+#define VS_WAVE_KNOT_GUARD 1e-12
+
 /** The first breakpoint strictly after t (a table knot, repeated for a
- *  periodic table). Returns 1 and sets *t_next if there is one, else 0. */
+ *  periodic table; see VS_WAVE_KNOT_GUARD). Returns 1 and sets *t_next if
+ *  there is one, else 0. */
 int vs_waveform_next_breakpoint(const vs_waveform *w, double t, double *t_next);
 
 /** Smallest and largest values the waveform takes over all time. */
