@@ -109,21 +109,26 @@ static void describe_bad_state(const vs_system *sys, const double *y,
   snprintf(buf, len, "a non-finite pressure, flow or derivative");
 }
 
+/* "at t = ... s (it was valid at ... s)" for a failure message. */
+static void describe_when(double t, double t_prev, char *when, size_t len) {
+  if (isnan(t_prev))
+    snprintf(when, len, "at t = %.6g s", t);
+  else
+    snprintf(when, len, "at t = %.6g s (it was valid at %.6g s)", t, t_prev);
+}
+
 /* The state at time t is finite and holds no negative blood; otherwise the
  * run fails with a message naming the state. t_prev: the last time the
- * state was known good (NaN: none). */
+ * state was known good (NaN: none). Called on every return of CVODE, so
+ * the message is only written when there is a failure to report. */
 static int check_state(const vs_system *sys, const vs_solver_options *opt,
                        double t, double t_prev, const double *y,
                        vs_run_result *res) {
   const vs_network *net = sys->net;
   char when[96];
-  if (isnan(t_prev))
-    snprintf(when, sizeof when, "at t = %.6g s", t);
-  else
-    snprintf(when, sizeof when, "at t = %.6g s (it was valid at %.6g s)", t,
-             t_prev);
   for (size_t i = 0; i < sys->n_state; ++i)
     if (!isfinite(y[i])) {
+      describe_when(t, t_prev, when, sizeof when);
       vs_result_fail(res, "non-finite state %s: %s = %g; the run stops here",
                      when, sys->state_names[i], y[i]);
       return VS_ENONFINITE;
@@ -131,6 +136,7 @@ static int check_state(const vs_system *sys, const vs_solver_options *opt,
   double tol = VS_NEG_VOLUME_ATOLS * opt->atol_volume_ml;
   for (size_t i = 0; i < sys->n_state && i < net->n_comp; ++i) {
     if (sys->state_kind[i] != VS_STATE_VOLUME || y[i] >= -tol) continue;
+    describe_when(t, t_prev, when, sizeof when);
     vs_result_fail(res,
                    "negative volume %s: compartment '%s' would hold %.6g mL "
                    "of blood (%s); the run stops here",
