@@ -70,6 +70,162 @@ int vs_solver_options_validate(const vs_solver_options *o, char *msg,
   return VS_OK;
 }
 
+/* ---- vector kernels -----------------------------------------------------
+ * Debian's SUNDIALS 6.4.1 packages are compiled without optimisation (-O0:
+ * every operand goes through the stack), so its serial vector operations
+ * cost some 20 instructions per element, and CVODE calls them dozens of
+ * times per step: for the 34 states of the leg they took more time than
+ * the model. The operations below, compiled with venosim, replace them in
+ * the vectors' operation tables (CVODE's work vectors are clones of y and
+ * inherit its table). Each performs the same floating-point operations in
+ * the same order as the library's, special cases included, so the results
+ * are bit-identical: only the instruction count changes. */
+
+static void vk_linear_sum(sunrealtype a, N_Vector x, sunrealtype b, N_Vector y,
+                          N_Vector z) {
+  sunindextype n = NV_LENGTH_S(x);
+  const sunrealtype *xd = NV_DATA_S(x), *yd = NV_DATA_S(y);
+  sunrealtype *zd = NV_DATA_S(z);
+  /* With a or b = +-1 the library uses forms (x + b y, b y - x, ...) that
+   * round exactly like a x + b y. Its a = b and a = -b forms factor the
+   * coefficient out, which rounds differently: kept as they are. */
+  int unit = a == 1.0 || a == -1.0 || b == 1.0 || b == -1.0;
+  if (!unit && a == b) {
+    for (sunindextype i = 0; i < n; ++i) zd[i] = a * (xd[i] + yd[i]);
+  } else if (!unit && a == -b) {
+    for (sunindextype i = 0; i < n; ++i) zd[i] = a * (xd[i] - yd[i]);
+  } else {
+    for (sunindextype i = 0; i < n; ++i) zd[i] = a * xd[i] + b * yd[i];
+  }
+}
+
+static void vk_const(sunrealtype c, N_Vector z) {
+  sunindextype n = NV_LENGTH_S(z);
+  sunrealtype *zd = NV_DATA_S(z);
+  for (sunindextype i = 0; i < n; ++i) zd[i] = c;
+}
+
+static void vk_prod(N_Vector x, N_Vector y, N_Vector z) {
+  sunindextype n = NV_LENGTH_S(x);
+  const sunrealtype *xd = NV_DATA_S(x), *yd = NV_DATA_S(y);
+  sunrealtype *zd = NV_DATA_S(z);
+  for (sunindextype i = 0; i < n; ++i) zd[i] = xd[i] * yd[i];
+}
+
+static void vk_div(N_Vector x, N_Vector y, N_Vector z) {
+  sunindextype n = NV_LENGTH_S(x);
+  const sunrealtype *xd = NV_DATA_S(x), *yd = NV_DATA_S(y);
+  sunrealtype *zd = NV_DATA_S(z);
+  for (sunindextype i = 0; i < n; ++i) zd[i] = xd[i] / yd[i];
+}
+
+/* Also the library's copy (c = 1) and negation (c = -1): both exact. */
+static void vk_scale(sunrealtype c, N_Vector x, N_Vector z) {
+  sunindextype n = NV_LENGTH_S(x);
+  const sunrealtype *xd = NV_DATA_S(x);
+  sunrealtype *zd = NV_DATA_S(z);
+  for (sunindextype i = 0; i < n; ++i) zd[i] = c * xd[i];
+}
+
+static void vk_abs(N_Vector x, N_Vector z) {
+  sunindextype n = NV_LENGTH_S(x);
+  const sunrealtype *xd = NV_DATA_S(x);
+  sunrealtype *zd = NV_DATA_S(z);
+  for (sunindextype i = 0; i < n; ++i) zd[i] = fabs(xd[i]);
+}
+
+static void vk_inv(N_Vector x, N_Vector z) {
+  sunindextype n = NV_LENGTH_S(x);
+  const sunrealtype *xd = NV_DATA_S(x);
+  sunrealtype *zd = NV_DATA_S(z);
+  for (sunindextype i = 0; i < n; ++i) zd[i] = 1.0 / xd[i];
+}
+
+static void vk_add_const(N_Vector x, sunrealtype b, N_Vector z) {
+  sunindextype n = NV_LENGTH_S(x);
+  const sunrealtype *xd = NV_DATA_S(x);
+  sunrealtype *zd = NV_DATA_S(z);
+  for (sunindextype i = 0; i < n; ++i) zd[i] = xd[i] + b;
+}
+
+static sunrealtype vk_max_norm(N_Vector x) {
+  sunindextype n = NV_LENGTH_S(x);
+  const sunrealtype *xd = NV_DATA_S(x);
+  sunrealtype m = 0.0;
+  for (sunindextype i = 0; i < n; ++i)
+    if (fabs(xd[i]) > m) m = fabs(xd[i]);
+  return m;
+}
+
+static sunrealtype vk_min(N_Vector x) {
+  sunindextype n = NV_LENGTH_S(x);
+  const sunrealtype *xd = NV_DATA_S(x);
+  sunrealtype m = xd[0];
+  for (sunindextype i = 1; i < n; ++i)
+    if (xd[i] < m) m = xd[i];
+  return m;
+}
+
+/* Sum of (x_i w_i)^2, accumulated in index order. */
+static sunrealtype vk_wsqr_sum(N_Vector x, N_Vector w) {
+  sunindextype n = NV_LENGTH_S(x);
+  const sunrealtype *xd = NV_DATA_S(x), *wd = NV_DATA_S(w);
+  sunrealtype sum = 0.0;
+  for (sunindextype i = 0; i < n; ++i) {
+    sunrealtype p = xd[i] * wd[i];
+    sum += p * p;
+  }
+  return sum;
+}
+
+static sunrealtype vk_wrms_norm(N_Vector x, N_Vector w) {
+  sunrealtype ms = vk_wsqr_sum(x, w) / (sunrealtype)NV_LENGTH_S(x);
+  return ms <= 0.0 ? 0.0 : sqrt(ms);
+}
+
+/* z = sum c_i X_i, as the library computes it without a fused operation:
+ * z = c_0 X_0, then z += c_i X_i one vector after the other (that order
+ * also holds if z is one of the X_i). */
+static int vk_linear_combination(int nvec, sunrealtype *c, N_Vector *X,
+                                 N_Vector z) {
+  vk_scale(c[0], X[0], z);
+  sunindextype n = NV_LENGTH_S(z);
+  sunrealtype *zd = NV_DATA_S(z);
+  for (int k = 1; k < nvec; ++k) {
+    const sunrealtype *xd = NV_DATA_S(X[k]);
+    for (sunindextype i = 0; i < n; ++i) zd[i] = c[k] * xd[i] + zd[i];
+  }
+  return 0;
+}
+
+/* Z_k = a_k x + Y_k, one k after the other, as the library does. */
+static int vk_scale_add_multi(int nvec, sunrealtype *a, N_Vector x,
+                              N_Vector *Y, N_Vector *Z) {
+  for (int k = 0; k < nvec; ++k) vk_linear_sum(a[k], x, 1.0, Y[k], Z[k]);
+  return 0;
+}
+
+/* Puts the kernels into v's operation table (serial vectors only). */
+static void use_fast_vector_ops(N_Vector v) {
+  N_Vector_Ops ops = v->ops;
+  ops->nvlinearsum = vk_linear_sum;
+  ops->nvconst = vk_const;
+  ops->nvprod = vk_prod;
+  ops->nvdiv = vk_div;
+  ops->nvscale = vk_scale;
+  ops->nvabs = vk_abs;
+  ops->nvinv = vk_inv;
+  ops->nvaddconst = vk_add_const;
+  ops->nvmaxnorm = vk_max_norm;
+  ops->nvmaxnormlocal = vk_max_norm;
+  ops->nvmin = vk_min;
+  ops->nvminlocal = vk_min;
+  ops->nvwrmsnorm = vk_wrms_norm;
+  ops->nvwsqrsumlocal = vk_wsqr_sum;
+  ops->nvlinearcombination = vk_linear_combination;
+  ops->nvscaleaddmulti = vk_scale_add_multi;
+}
+
 /* What CVODE's callbacks see. */
 typedef struct {
   const vs_system *sys;
@@ -378,6 +534,8 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
   VS_CV_CALL(SUNContext_Create(NULL, &ctx));
   VS_CV_ALLOC(y = N_VNew_Serial((sunindextype)n, ctx));
   VS_CV_ALLOC(abstol = N_VNew_Serial((sunindextype)n, ctx));
+  use_fast_vector_ops(y);
+  use_fast_vector_ops(abstol);
   double *yv = N_VGetArrayPointer(y), *av = N_VGetArrayPointer(abstol);
   if ((rc = vs_system_initial_state(sys, 0.0, yv))) {
     vs_result_fail(res, "no valid initial state: %s", vs_strerror(rc));
