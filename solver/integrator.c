@@ -226,6 +226,137 @@ static void use_fast_vector_ops(N_Vector v) {
   ops->nvscaleaddmulti = vk_scale_add_multi;
 }
 
+/* ---- dense LU kernels ----------------------------------------------------
+ * The dense LU solver and matrix come from the same unoptimised build: for
+ * the 34 states of the leg, factoring and solving took a third of the run.
+ * Setup and solve of SUNLinSol_Dense and zero, copy, scale-add-identity and
+ * clone of SUNMatrix_Dense are replaced by the same algorithms (the
+ * library's LU with partial pivoting by columns, denseGETRF and denseGETRS)
+ * compiled with venosim: the same operations in the same order, so again
+ * bit-identical results. (-std=c11 keeps the compiler from fusing a*b + c
+ * into one rounding, which would break that.) */
+
+/* LU factorisation in place of the m x n column-major matrix a[col][row],
+ * row interchanges in p. Returns 0, or k + 1 if the k-th pivot is zero. */
+static sunindextype dk_lu_factor(sunrealtype **a, sunindextype m,
+                                 sunindextype n, sunindextype *p) {
+  for (sunindextype k = 0; k < n; ++k) {
+    sunrealtype *col_k = a[k];
+    /* Pivot: the first row of largest magnitude on or below the diagonal. */
+    sunindextype l = k;
+    for (sunindextype i = k + 1; i < m; ++i)
+      if (fabs(col_k[i]) > fabs(col_k[l])) l = i;
+    p[k] = l;
+    if (col_k[l] == 0.0) return k + 1;
+    if (l != k)
+      for (sunindextype j = 0; j < n; ++j) {
+        sunrealtype tmp = a[j][l];
+        a[j][l] = a[j][k];
+        a[j][k] = tmp;
+      }
+    /* Multipliers below the pivot, then the update column by column. */
+    sunrealtype mult = 1.0 / col_k[k];
+    for (sunindextype i = k + 1; i < m; ++i) col_k[i] *= mult;
+    for (sunindextype j = k + 1; j < n; ++j) {
+      sunrealtype *col_j = a[j];
+      sunrealtype a_kj = col_j[k];
+      if (a_kj == 0.0) continue;
+      for (sunindextype i = k + 1; i < m; ++i) col_j[i] -= a_kj * col_k[i];
+    }
+  }
+  return 0;
+}
+
+/* Solves A x = b with the factors of dk_lu_factor; b is overwritten by x. */
+static void dk_lu_solve(sunrealtype **a, sunindextype n, const sunindextype *p,
+                        sunrealtype *b) {
+  for (sunindextype k = 0; k < n; ++k) {
+    sunindextype pk = p[k];
+    if (pk == k) continue;
+    sunrealtype tmp = b[k];
+    b[k] = b[pk];
+    b[pk] = tmp;
+  }
+  /* b[k] is read into a local: the loops never write it, and the compiler
+   * could not know that and would reload it on every iteration. */
+  for (sunindextype k = 0; k + 1 < n; ++k) {
+    const sunrealtype *col_k = a[k];
+    sunrealtype b_k = b[k];
+    for (sunindextype i = k + 1; i < n; ++i) b[i] -= col_k[i] * b_k;
+  }
+  for (sunindextype k = n - 1; k > 0; --k) {
+    const sunrealtype *col_k = a[k];
+    b[k] /= col_k[k];
+    sunrealtype b_k = b[k];
+    for (sunindextype i = 0; i < k; ++i) b[i] -= col_k[i] * b_k;
+  }
+  b[0] /= a[0][0];
+}
+
+static int dk_setup(SUNLinearSolver S, SUNMatrix A) {
+  SUNLinearSolverContent_Dense c = S->content;
+  c->last_flag = dk_lu_factor(SUNDenseMatrix_Cols(A), SUNDenseMatrix_Rows(A),
+                              SUNDenseMatrix_Columns(A), c->pivots);
+  return c->last_flag > 0 ? SUNLS_LUFACT_FAIL : SUNLS_SUCCESS;
+}
+
+static int dk_solve(SUNLinearSolver S, SUNMatrix A, N_Vector x, N_Vector b,
+                    sunrealtype tol) {
+  (void)tol;
+  SUNLinearSolverContent_Dense c = S->content;
+  N_VScale(1.0, b, x);
+  dk_lu_solve(SUNDenseMatrix_Cols(A), SUNDenseMatrix_Rows(A), c->pivots,
+              N_VGetArrayPointer(x));
+  c->last_flag = SUNLS_SUCCESS;
+  return SUNLS_SUCCESS;
+}
+
+static int dk_zero(SUNMatrix A) {
+  memset(SUNDenseMatrix_Data(A), 0,
+         (size_t)SUNDenseMatrix_LData(A) * sizeof(sunrealtype));
+  return SUNMAT_SUCCESS;
+}
+
+static int dk_copy(SUNMatrix A, SUNMatrix B) {
+  if (SUNDenseMatrix_Rows(A) != SUNDenseMatrix_Rows(B) ||
+      SUNDenseMatrix_Columns(A) != SUNDenseMatrix_Columns(B))
+    return SUNMAT_ILL_INPUT;
+  memcpy(SUNDenseMatrix_Data(B), SUNDenseMatrix_Data(A),
+         (size_t)SUNDenseMatrix_LData(A) * sizeof(sunrealtype));
+  return SUNMAT_SUCCESS;
+}
+
+/* A = c A + I */
+static int dk_scale_add_identity(sunrealtype c, SUNMatrix A) {
+  sunindextype m = SUNDenseMatrix_Rows(A), n = SUNDenseMatrix_Columns(A);
+  sunrealtype *d = SUNDenseMatrix_Data(A);
+  for (sunindextype k = 0; k < m * n; ++k) d[k] *= c;
+  for (sunindextype j = 0; j < n && j < m; ++j) d[j + j * m] += 1.0;
+  return SUNMAT_SUCCESS;
+}
+
+static void use_fast_dense_matrix_ops(SUNMatrix A);
+
+/* CVODE keeps the last Jacobian in a clone of A: it gets the kernels too. */
+static SUNMatrix dk_clone(SUNMatrix A) {
+  SUNMatrix B = SUNDenseMatrix(SUNDenseMatrix_Rows(A),
+                               SUNDenseMatrix_Columns(A), A->sunctx);
+  if (B) use_fast_dense_matrix_ops(B);
+  return B;
+}
+
+static void use_fast_dense_matrix_ops(SUNMatrix A) {
+  A->ops->zero = dk_zero;
+  A->ops->copy = dk_copy;
+  A->ops->scaleaddi = dk_scale_add_identity;
+  A->ops->clone = dk_clone;
+}
+
+static void use_fast_dense_solver_ops(SUNLinearSolver LS) {
+  LS->ops->setup = dk_setup;
+  LS->ops->solve = dk_solve;
+}
+
 /* What CVODE's callbacks see. */
 typedef struct {
   const vs_system *sys;
@@ -573,6 +704,8 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
   if (dense) {
     VS_CV_ALLOC(A = SUNDenseMatrix((sunindextype)n, (sunindextype)n, ctx));
     VS_CV_ALLOC(LS = SUNLinSol_Dense(y, A, ctx));
+    use_fast_dense_matrix_ops(A);
+    use_fast_dense_solver_ops(LS);
   } else {
     VS_CV_ALLOC(A = SUNSparseMatrix((sunindextype)n, (sunindextype)n,
                                     (sunindextype)sys->nnz, CSC_MAT, ctx));
