@@ -226,25 +226,42 @@ static void use_fast_vector_ops(N_Vector v) {
   ops->nvscaleaddmulti = vk_scale_add_multi;
 }
 
-/* ---- dense LU kernels ----------------------------------------------------
- * The dense LU solver and matrix come from the same unoptimised build: for
- * the 34 states of the leg, factoring and solving took a third of the run.
- * Setup and solve of SUNLinSol_Dense and zero, copy, scale-add-identity and
- * clone of SUNMatrix_Dense are replaced by the same algorithms (the
- * library's LU with partial pivoting by columns, denseGETRF and denseGETRS)
- * compiled with venosim: the same operations in the same order, so again
- * bit-identical results. (-std=c11 keeps the compiler from fusing a*b + c
- * into one rounding, which would break that.) */
+/* ---- dense LU -------------------------------------------------------------
+ * SUNDIALS' dense LU solver and matrix come from the same unoptimised build:
+ * for the 34 states of the leg, factoring and solving took 40 % of the run.
+ * venosim's own dense LU replaces SUNLinSol_Dense: the library's algorithm
+ * (LU with partial pivoting by columns, denseGETRF and denseGETRS) with one
+ * addition, it skips the exact zeros of the factors. The Jacobian of a
+ * network is sparse (116 non-zeros of 34 x 34 for the leg) and its LU
+ * factors stay sparse, so the factorisation and each solve visit only the
+ * non-zeros, as a sparse solver would, while choosing the same pivots and
+ * rounding every non-zero exactly as the library does (a skipped term is
+ * x - 0 * y = x). The matrix's zero, copy, scale-add-identity and clone
+ * are replaced the same way. (-std=c11 keeps the compiler from fusing
+ * a*b + c into one rounding, which would change the results.) */
 
-/* LU factorisation in place of the m x n column-major matrix a[col][row],
- * row interchanges in p. Returns 0, or k + 1 if the k-th pivot is zero. */
-static sunindextype dk_lu_factor(sunrealtype **a, sunindextype m,
-                                 sunindextype n, sunindextype *p) {
+typedef struct {
+  sunindextype n;
+  sunindextype *pivots;    /* row interchanges of the factorisation */
+  /* Row indices of the non-zeros of each column of the factors, in
+   * increasing order: L strictly below the diagonal, U strictly above. */
+  sunindextype *l_ptr, *u_ptr; /* column k: [ptr[k], ptr[k + 1]) */
+  sunindextype *l_row, *u_row; /* n (n - 1) / 2 each, at most */
+  sunindextype last_flag;
+} dk_content;
+
+/* LU factorisation in place of the n x n column-major matrix a[col][row]
+ * (row interchanges in c->pivots), and the non-zero pattern of its
+ * factors. Returns 0, or k + 1 if the k-th pivot is zero. */
+static sunindextype dk_lu_factor(dk_content *c, sunrealtype **a) {
+  sunindextype n = c->n, *p = c->pivots;
+  /* Rows below the diagonal where column k is non-zero (scratch). */
+  sunindextype *rows = c->l_row;
   for (sunindextype k = 0; k < n; ++k) {
     sunrealtype *col_k = a[k];
     /* Pivot: the first row of largest magnitude on or below the diagonal. */
     sunindextype l = k;
-    for (sunindextype i = k + 1; i < m; ++i)
+    for (sunindextype i = k + 1; i < n; ++i)
       if (fabs(col_k[i]) > fabs(col_k[l])) l = i;
     p[k] = l;
     if (col_k[l] == 0.0) return k + 1;
@@ -254,61 +271,150 @@ static sunindextype dk_lu_factor(sunrealtype **a, sunindextype m,
         a[j][l] = a[j][k];
         a[j][k] = tmp;
       }
-    /* Multipliers below the pivot, then the update column by column. */
+    /* Multipliers below the pivot, then the update of each later column
+     * that has a non-zero in row k, on the rows where the multipliers are
+     * non-zero. */
     sunrealtype mult = 1.0 / col_k[k];
-    for (sunindextype i = k + 1; i < m; ++i) col_k[i] *= mult;
-    for (sunindextype j = k + 1; j < n; ++j) {
+    sunindextype nr = 0;
+    for (sunindextype i = k + 1; i < n; ++i) {
+      if (col_k[i] == 0.0) continue;
+      col_k[i] *= mult;
+      rows[nr++] = i;
+    }
+    for (sunindextype j = k + 1; j < n && nr > 0; ++j) {
       sunrealtype *col_j = a[j];
       sunrealtype a_kj = col_j[k];
       if (a_kj == 0.0) continue;
-      for (sunindextype i = k + 1; i < m; ++i) col_j[i] -= a_kj * col_k[i];
+      for (sunindextype r = 0; r < nr; ++r)
+        col_j[rows[r]] -= a_kj * col_k[rows[r]];
     }
   }
+  /* The pattern of the factors, for the solves (the row interchanges of
+   * later columns moved the multipliers of earlier ones: taken at the end). */
+  sunindextype nl = 0, nu = 0;
+  for (sunindextype k = 0; k < n; ++k) {
+    c->l_ptr[k] = nl;
+    c->u_ptr[k] = nu;
+    for (sunindextype i = 0; i < k; ++i)
+      if (a[k][i] != 0.0) c->u_row[nu++] = i;
+    for (sunindextype i = k + 1; i < n; ++i)
+      if (a[k][i] != 0.0) c->l_row[nl++] = i;
+  }
+  c->l_ptr[n] = nl;
+  c->u_ptr[n] = nu;
   return 0;
 }
 
 /* Solves A x = b with the factors of dk_lu_factor; b is overwritten by x. */
-static void dk_lu_solve(sunrealtype **a, sunindextype n, const sunindextype *p,
-                        sunrealtype *b) {
+static void dk_lu_solve(const dk_content *c, sunrealtype **a, sunrealtype *b) {
+  sunindextype n = c->n;
   for (sunindextype k = 0; k < n; ++k) {
-    sunindextype pk = p[k];
+    sunindextype pk = c->pivots[k];
     if (pk == k) continue;
     sunrealtype tmp = b[k];
     b[k] = b[pk];
     b[pk] = tmp;
   }
-  /* b[k] is read into a local: the loops never write it, and the compiler
-   * could not know that and would reload it on every iteration. */
+  /* L y = b, then U x = y, column by column as the library does. */
   for (sunindextype k = 0; k + 1 < n; ++k) {
     const sunrealtype *col_k = a[k];
     sunrealtype b_k = b[k];
-    for (sunindextype i = k + 1; i < n; ++i) b[i] -= col_k[i] * b_k;
+    for (sunindextype r = c->l_ptr[k]; r < c->l_ptr[k + 1]; ++r)
+      b[c->l_row[r]] -= col_k[c->l_row[r]] * b_k;
   }
   for (sunindextype k = n - 1; k > 0; --k) {
     const sunrealtype *col_k = a[k];
     b[k] /= col_k[k];
     sunrealtype b_k = b[k];
-    for (sunindextype i = 0; i < k; ++i) b[i] -= col_k[i] * b_k;
+    for (sunindextype r = c->u_ptr[k]; r < c->u_ptr[k + 1]; ++r)
+      b[c->u_row[r]] -= col_k[c->u_row[r]] * b_k;
   }
   b[0] /= a[0][0];
 }
 
+static SUNLinearSolver_Type dk_get_type(SUNLinearSolver S) {
+  (void)S;
+  return SUNLINEARSOLVER_DIRECT;
+}
+
+static SUNLinearSolver_ID dk_get_id(SUNLinearSolver S) {
+  (void)S;
+  return SUNLINEARSOLVER_CUSTOM;
+}
+
+static int dk_initialize(SUNLinearSolver S) {
+  ((dk_content *)S->content)->last_flag = SUNLS_SUCCESS;
+  return SUNLS_SUCCESS;
+}
+
 static int dk_setup(SUNLinearSolver S, SUNMatrix A) {
-  SUNLinearSolverContent_Dense c = S->content;
-  c->last_flag = dk_lu_factor(SUNDenseMatrix_Cols(A), SUNDenseMatrix_Rows(A),
-                              SUNDenseMatrix_Columns(A), c->pivots);
+  dk_content *c = S->content;
+  if (SUNMatGetID(A) != SUNMATRIX_DENSE || SUNDenseMatrix_Rows(A) != c->n ||
+      SUNDenseMatrix_Columns(A) != c->n)
+    return c->last_flag = SUNLS_ILL_INPUT;
+  c->last_flag = dk_lu_factor(c, SUNDenseMatrix_Cols(A));
   return c->last_flag > 0 ? SUNLS_LUFACT_FAIL : SUNLS_SUCCESS;
 }
 
 static int dk_solve(SUNLinearSolver S, SUNMatrix A, N_Vector x, N_Vector b,
                     sunrealtype tol) {
   (void)tol;
-  SUNLinearSolverContent_Dense c = S->content;
+  dk_content *c = S->content;
   N_VScale(1.0, b, x);
-  dk_lu_solve(SUNDenseMatrix_Cols(A), SUNDenseMatrix_Rows(A), c->pivots,
-              N_VGetArrayPointer(x));
+  dk_lu_solve(c, SUNDenseMatrix_Cols(A), N_VGetArrayPointer(x));
   c->last_flag = SUNLS_SUCCESS;
   return SUNLS_SUCCESS;
+}
+
+static sunindextype dk_last_flag(SUNLinearSolver S) {
+  return ((dk_content *)S->content)->last_flag;
+}
+
+static int dk_free(SUNLinearSolver S) {
+  if (!S) return SUNLS_SUCCESS;
+  dk_content *c = S->content;
+  if (c) {
+    free(c->pivots);
+    free(c->l_ptr);
+    free(c->u_ptr);
+    free(c->l_row);
+    free(c->u_row);
+    free(c);
+  }
+  S->content = NULL;
+  SUNLinSolFreeEmpty(S);
+  return SUNLS_SUCCESS;
+}
+
+/* venosim's dense LU solver for n x n dense matrices, or NULL. */
+static SUNLinearSolver dk_solver_create(sunindextype n, SUNContext ctx) {
+  SUNLinearSolver S = SUNLinSolNewEmpty(ctx);
+  if (!S) return NULL;
+  S->ops->gettype = dk_get_type;
+  S->ops->getid = dk_get_id;
+  S->ops->initialize = dk_initialize;
+  S->ops->setup = dk_setup;
+  S->ops->solve = dk_solve;
+  S->ops->lastflag = dk_last_flag;
+  S->ops->free = dk_free;
+  dk_content *c = calloc(1, sizeof *c);
+  S->content = c;
+  if (!c) {
+    dk_free(S);
+    return NULL;
+  }
+  size_t tri = (size_t)n * (size_t)(n > 0 ? n - 1 : 0) / 2 + 1;
+  c->n = n;
+  c->pivots = calloc((size_t)n + 1, sizeof *c->pivots);
+  c->l_ptr = calloc((size_t)n + 1, sizeof *c->l_ptr);
+  c->u_ptr = calloc((size_t)n + 1, sizeof *c->u_ptr);
+  c->l_row = calloc(tri, sizeof *c->l_row);
+  c->u_row = calloc(tri, sizeof *c->u_row);
+  if (!c->pivots || !c->l_ptr || !c->u_ptr || !c->l_row || !c->u_row) {
+    dk_free(S);
+    return NULL;
+  }
+  return S;
 }
 
 static int dk_zero(SUNMatrix A) {
@@ -350,11 +456,6 @@ static void use_fast_dense_matrix_ops(SUNMatrix A) {
   A->ops->copy = dk_copy;
   A->ops->scaleaddi = dk_scale_add_identity;
   A->ops->clone = dk_clone;
-}
-
-static void use_fast_dense_solver_ops(SUNLinearSolver LS) {
-  LS->ops->setup = dk_setup;
-  LS->ops->solve = dk_solve;
 }
 
 /* What CVODE's callbacks see. */
@@ -703,9 +804,8 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
   VS_CV_CALL(CVodeSetUserData(mem, &data));
   if (dense) {
     VS_CV_ALLOC(A = SUNDenseMatrix((sunindextype)n, (sunindextype)n, ctx));
-    VS_CV_ALLOC(LS = SUNLinSol_Dense(y, A, ctx));
     use_fast_dense_matrix_ops(A);
-    use_fast_dense_solver_ops(LS);
+    VS_CV_ALLOC(LS = dk_solver_create((sunindextype)n, ctx));
   } else {
     VS_CV_ALLOC(A = SUNSparseMatrix((sunindextype)n, (sunindextype)n,
                                     (sunindextype)sys->nnz, CSC_MAT, ctx));
