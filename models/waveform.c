@@ -67,38 +67,9 @@ static double periodic_shift(const vs_waveform *w, double t) {
   return floor((t - w->t[0]) / period) * period;
 }
 
-/* Linear interpolation on the table's interval [t_lo, t_lo+1]. */
-static double interpolate(const vs_waveform *w, size_t lo, double t) {
-  size_t hi = lo + 1;
-  double s = (t - w->t[lo]) / (w->t[hi] - w->t[lo]);
-  return w->v[lo] + s * (w->v[hi] - w->v[lo]);
-}
-
-/* Values that need no table search: constants, sines, and a table's
- * value outside its knots. Returns 1 and sets *v, or 0 with *t mapped
- * into the table's first period. */
-static int eval_direct(const vs_waveform *w, double *t, double *v) {
-  switch (w->kind) {
-  case VS_WAVE_CONSTANT:
-    *v = w->value;
-    return 1;
-  case VS_WAVE_SINE:
-    *v = w->value +
-         w->amplitude * sin(2.0 * VS_PI * (*t - w->phase_s) / w->period_s);
-    return 1;
-  case VS_WAVE_TABLE:
-    break;
-  }
-  if (w->periodic) *t -= periodic_shift(w, *t);
-  if (*t <= w->t[0]) {
-    *v = w->v[0];
-    return 1;
-  }
-  if (*t >= w->t[w->n - 1]) {
-    *v = w->v[w->n - 1];
-    return 1;
-  }
-  return 0;
+/* Whether t0 <= t < t_{n-1} lies in the table's interval [t_lo, t_lo+1). */
+static int in_interval(const vs_waveform *w, size_t lo, double t) {
+  return lo + 1 < w->n && w->t[lo] <= t && t < w->t[lo + 1];
 }
 
 /* The interval [t_lo, t_hi) holding t0 < t < t_{n-1}, by binary search. */
@@ -114,28 +85,66 @@ static size_t find_interval(const vs_waveform *w, double t) {
   return lo;
 }
 
+vs_wave_place vs_waveform_locate(const vs_waveform *w, double t,
+                                 size_t *hint) {
+  vs_wave_place at = {.side = 0, .lo = 0, .s = 0.0};
+  if (w->periodic) t -= periodic_shift(w, t);
+  if (t <= w->t[0]) {
+    at.side = -1;
+    return at;
+  }
+  if (t >= w->t[w->n - 1]) {
+    at.side = 1;
+    return at;
+  }
+  /* Times advance in small steps: the last interval, then the next one,
+   * before a search. Either way it is the interval holding t. */
+  size_t lo = hint ? *hint : 0;
+  if (!in_interval(w, lo, t))
+    lo = in_interval(w, lo + 1, t) ? lo + 1 : find_interval(w, t);
+  if (hint) *hint = lo;
+  at.lo = lo;
+  at.s = (t - w->t[lo]) / (w->t[lo + 1] - w->t[lo]);
+  return at;
+}
+
+double vs_waveform_eval_at(const vs_waveform *w, const vs_wave_place *at) {
+  if (at->side < 0) return w->v[0];
+  if (at->side > 0) return w->v[w->n - 1];
+  return w->v[at->lo] + at->s * (w->v[at->lo + 1] - w->v[at->lo]);
+}
+
+int vs_waveform_same_knots(const vs_waveform *a, const vs_waveform *b) {
+  return a->kind == VS_WAVE_TABLE && b->kind == VS_WAVE_TABLE &&
+         a->n == b->n && a->periodic == b->periodic &&
+         (a->t == b->t || memcmp(a->t, b->t, a->n * sizeof *a->t) == 0);
+}
+
+/* Constants and sines; 0 for a table. */
+static int eval_formula(const vs_waveform *w, double t, double *v) {
+  switch (w->kind) {
+  case VS_WAVE_CONSTANT:
+    *v = w->value;
+    return 1;
+  case VS_WAVE_SINE:
+    *v = w->value +
+         w->amplitude * sin(2.0 * VS_PI * (t - w->phase_s) / w->period_s);
+    return 1;
+  case VS_WAVE_TABLE:
+    break;
+  }
+  return 0;
+}
+
 double vs_waveform_eval(const vs_waveform *w, double t) {
-  double v;
-  if (eval_direct(w, &t, &v)) return v;
-  return interpolate(w, find_interval(w, t), t);
+  return vs_waveform_eval_hint(w, t, NULL);
 }
 
 double vs_waveform_eval_hint(const vs_waveform *w, double t, size_t *hint) {
   double v;
-  if (eval_direct(w, &t, &v)) return v;
-  /* Times advance in small steps: try the last interval and the next one
-   * before searching. Either way the interval is the one holding t, so the
-   * value is exactly vs_waveform_eval's. */
-  size_t lo = *hint;
-  if (lo + 1 < w->n && w->t[lo] <= t && t < w->t[lo + 1])
-    return interpolate(w, lo, t);
-  lo++;
-  if (lo + 1 < w->n && w->t[lo] <= t && t < w->t[lo + 1]) {
-    *hint = lo;
-    return interpolate(w, lo, t);
-  }
-  *hint = find_interval(w, t);
-  return interpolate(w, *hint, t);
+  if (eval_formula(w, t, &v)) return v;
+  vs_wave_place at = vs_waveform_locate(w, t, hint);
+  return vs_waveform_eval_at(w, &at);
 }
 
 int vs_waveform_next_breakpoint(const vs_waveform *w, double t,

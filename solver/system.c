@@ -61,37 +61,46 @@ static double hydrostatic_gradient(const vs_system *sys, double tilt_deg) {
 static const vs_forcing *forcing_at(const vs_system *sys, double t) {
   vs_forcing *f = sys->forcing;
   if (t == f->t) return f;
-  const vs_network *net = sys->net;
-  size_t *h = f->hint;
-  for (size_t c = 0; c < net->n_comp; ++c)
-    f->p_ext[c] = vs_waveform_eval_hint(&net->comp[c].p_ext, t, h++);
-  for (size_t i = 0; i < net->n_pnode; ++i)
-    f->p_node[i] = vs_waveform_eval_hint(&net->pnode[i].pressure, t, h++);
-  for (size_t k = 0; k < net->n_link; ++k, ++h)
-    f->r_given[k] = sys->links[k].r_wave
-                        ? vs_waveform_eval_hint(sys->links[k].r_wave, t, h)
-                        : 0.0;
-  for (size_t s = 0; s < net->n_src; ++s)
-    f->q_src[s] = vs_waveform_eval_hint(&net->src[s].flow, t, h++);
-  f->gh = hydrostatic_gradient(sys, vs_waveform_eval_hint(&net->tilt_deg, t, h));
+  for (size_t g = 0; g < f->n_groups; ++g) {
+    vs_knot_group *kg = &f->group[g];
+    kg->at = vs_waveform_locate(kg->knots, t, &kg->hint);
+  }
+  for (size_t i = 0; i < f->n_slots; ++i) {
+    vs_forcing_slot *sl = &f->slot[i];
+    *sl->out = sl->group >= 0
+                   ? vs_waveform_eval_at(sl->w, &f->group[sl->group].at)
+                   : vs_waveform_eval_hint(sl->w, t, &sl->hint);
+  }
+  f->gh = hydrostatic_gradient(sys, f->tilt_deg);
   f->t = t;
   return f;
 }
 
-/* Pressures of all nodes and dp/dV of compartments at (t, y). Returns
- * VS_ENONFINITE for a tube-law volume <= 0 or a non-finite pressure. */
-static int node_pressures(const vs_system *sys, double t, const double *y,
-                          double *p, double *dpdv) {
+/* Pressures of all nodes (sys->p) and dp/dV of compartments (sys->dpdv)
+ * at (t, y). Returns VS_ENONFINITE for a tube-law volume <= 0 or a
+ * non-finite pressure. An output sample asks for the pressures and then
+ * the flows of one state, and CVODE for the right-hand side and then the
+ * Jacobian: the same time and volumes as the last call reuse its values. */
+static int node_pressures(const vs_system *sys, double t, const double *y) {
   const vs_network *net = sys->net;
+  size_t nc = net->n_comp;
+  vs_pressure_memo *memo = sys->pressures_of;
+  if (memo->valid && t == memo->t && memcmp(y, memo->v, nc * sizeof *y) == 0)
+    return VS_OK;
+  memo->valid = 0;
+  double *p = sys->p, *dpdv = sys->dpdv;
   const vs_forcing *f = forcing_at(sys, t);
-  for (size_t c = 0; c < net->n_comp; ++c) {
+  for (size_t c = 0; c < nc; ++c) {
     const vs_compartment_spec *cs = &net->comp[c];
     if (!isfinite(y[c]) || (cs->wall.kind == VS_WALL_TUBE_LAW && y[c] <= 0))
       return VS_ENONFINITE;
     p[c] = f->p_ext[c] + vs_wall_pressure(&cs->wall, y[c], &dpdv[c]);
     if (!isfinite(p[c])) return VS_ENONFINITE;
   }
-  for (size_t i = 0; i < net->n_pnode; ++i) p[net->n_comp + i] = f->p_node[i];
+  for (size_t i = 0; i < net->n_pnode; ++i) p[nc + i] = f->p_node[i];
+  memcpy(memo->v, y, nc * sizeof *y);
+  memo->t = t;
+  memo->valid = 1;
   return VS_OK;
 }
 
@@ -154,7 +163,10 @@ static double algebraic_flow(double dp, double r, double b, double *g) {
 
 int vs_system_pressures(const vs_system *sys, double t, const double *y,
                         double *p) {
-  return node_pressures(sys, t, y, p, sys->dpdv);
+  int rc = node_pressures(sys, t, y);
+  if (rc) return rc;
+  memcpy(p, sys->p, (sys->net->n_comp + sys->net->n_pnode) * sizeof *p);
+  return VS_OK;
 }
 
 /* Evaluate every link's pressure difference (sys->dp), flow and, for
@@ -163,7 +175,7 @@ int vs_system_pressures(const vs_system *sys, double t, const double *y,
 static int eval_links(const vs_system *sys, double t, const double *y,
                       double *q, double *dqdt) {
   const vs_network *net = sys->net;
-  int rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
+  int rc = node_pressures(sys, t, y);
   if (rc) return rc;
   const vs_forcing *f = forcing_at(sys, t);
   double gh = f->gh;
@@ -251,7 +263,7 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
   int rc = VS_OK;
   const vs_forcing *f = NULL;
   if (J->mode == VS_JAC_VALUES) {
-    rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
+    rc = node_pressures(sys, t, y);
     if (rc) return rc;
     f = forcing_at(sys, t);
   }
@@ -481,6 +493,22 @@ static int build_link(vs_system *sys, size_t k, size_t *next_state,
   return VS_OK;
 }
 
+/* Adds input w, whose value goes to *out: a constant is evaluated now,
+ * a table joins the group of its knots (or starts one). */
+static void add_forcing_slot(vs_forcing *f, const vs_waveform *w, double *out) {
+  if (vs_waveform_is_constant(w)) {
+    *out = vs_waveform_eval(w, 0.0);
+    return;
+  }
+  vs_forcing_slot *sl = &f->slot[f->n_slots++];
+  *sl = (vs_forcing_slot){.w = w, .out = out, .group = -1};
+  if (w->kind != VS_WAVE_TABLE) return;
+  size_t g = 0;
+  while (g < f->n_groups && !vs_waveform_same_knots(f->group[g].knots, w)) ++g;
+  if (g == f->n_groups) f->group[f->n_groups++] = (vs_knot_group){.knots = w};
+  sl->group = (int)g;
+}
+
 /* The forcing cache, empty (NaN never equals a time). */
 static int build_forcing(vs_system *sys) {
   const vs_network *net = sys->net;
@@ -489,14 +517,27 @@ static int build_forcing(vs_system *sys) {
   sys->forcing = f;
   f->t = NAN;
   /* +1: a network may have none of a kind. */
+  size_t n_inputs = net->n_comp + net->n_pnode + net->n_link + net->n_src + 1;
   f->p_ext = calloc(net->n_comp + 1, sizeof *f->p_ext);
   f->p_node = calloc(net->n_pnode + 1, sizeof *f->p_node);
   f->r_given = calloc(net->n_link + 1, sizeof *f->r_given);
   f->q_src = calloc(net->n_src + 1, sizeof *f->q_src);
-  f->hint = calloc(net->n_comp + net->n_pnode + net->n_link + net->n_src + 1,
-                   sizeof *f->hint);
-  if (!f->p_ext || !f->p_node || !f->r_given || !f->q_src || !f->hint)
+  f->slot = calloc(n_inputs, sizeof *f->slot);
+  f->group = calloc(n_inputs, sizeof *f->group);
+  if (!f->p_ext || !f->p_node || !f->r_given || !f->q_src || !f->slot ||
+      !f->group)
     return VS_ENOMEM;
+  for (size_t c = 0; c < net->n_comp; ++c)
+    add_forcing_slot(f, &net->comp[c].p_ext, &f->p_ext[c]);
+  for (size_t i = 0; i < net->n_pnode; ++i)
+    add_forcing_slot(f, &net->pnode[i].pressure, &f->p_node[i]);
+  for (size_t k = 0; k < net->n_link; ++k)
+    if (sys->links[k].r_wave)
+      add_forcing_slot(f, sys->links[k].r_wave, &f->r_given[k]);
+  for (size_t s = 0; s < net->n_src; ++s)
+    add_forcing_slot(f, &net->src[s].flow, &f->q_src[s]);
+  add_forcing_slot(f, &net->tilt_deg, &f->tilt_deg);
+  f->gh = hydrostatic_gradient(sys, f->tilt_deg);
   return VS_OK;
 }
 
@@ -506,7 +547,8 @@ static void free_forcing(vs_forcing **f) {
   free((*f)->p_node);
   free((*f)->r_given);
   free((*f)->q_src);
-  free((*f)->hint);
+  free((*f)->slot);
+  free((*f)->group);
   free(*f);
   *f = NULL;
 }
@@ -592,13 +634,16 @@ int vs_system_create(const vs_network *net, vs_system **out, char *msg,
   sys->valve_link = calloc(net->n_link + 1, sizeof *sys->valve_link);
   sys->q = calloc(nb + 1, sizeof *sys->q);
   sys->dqdt = calloc(nb + 1, sizeof *sys->dqdt);
+  sys->pressures_of = calloc(1, sizeof *sys->pressures_of);
+  if (sys->pressures_of)
+    sys->pressures_of->v = calloc(net->n_comp + 1, sizeof(double));
   /* Upper bound on states: V + (Q, zeta, W) per link + W per source. */
   size_t max_state = net->n_comp + 3 * net->n_link + net->n_src;
   sys->state_names = calloc(max_state, sizeof *sys->state_names);
   sys->state_kind = calloc(max_state, sizeof *sys->state_kind);
   if (!sys->links || !sys->src_boundary || !sys->p || !sys->dpdv || !sys->q ||
       !sys->dqdt || !sys->dp || !sys->valve_link || !sys->state_names ||
-      !sys->state_kind)
+      !sys->state_kind || !sys->pressures_of || !sys->pressures_of->v)
     goto fail;
 
   size_t next = 0;
@@ -657,6 +702,8 @@ void vs_system_free(vs_system **sys) {
   free(s->jac_rowidx);
   free(s->jac_vals);
   free_forcing(&s->forcing);
+  if (s->pressures_of) free(s->pressures_of->v);
+  free(s->pressures_of);
   free(s->breaks);
   free(s);
   *sys = NULL;
@@ -674,7 +721,7 @@ int vs_system_initial_state(const vs_system *sys, double t, double *y) {
   /* Valves start where their rate vanishes, and inertial links at the flow
    * their initial pressure drop sustains, so a run does not open with an
    * artificial surge. */
-  int rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
+  int rc = node_pressures(sys, t, y);
   if (rc) return rc;
   const vs_forcing *f = forcing_at(sys, t);
   double gh = f->gh;
