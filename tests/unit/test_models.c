@@ -125,6 +125,28 @@ static void tube_law_values_inverse_and_slope(void **state) {
   }
 }
 
+/* Exponents other than Shapiro's: integers and half-integers take a
+ * faster path than pow(), any other exponent pow() itself. */
+static void tube_law_other_exponents(void **state) {
+  (void)state;
+  const double ms[] = {7.0, 4.5, 2.3}, ns[] = {-2.5, -1.0, -0.7};
+  const double alphas[] = {0.05, 0.3, 0.9, 1.0, 1.1, 1.3};
+  for (size_t e = 0; e < 3; ++e) {
+    vs_wall w = vs_wall_tube_law(40.0, 1.0, 10.0);
+    w.m = ms[e];
+    w.n = ns[e];
+    for (size_t i = 0; i < sizeof alphas / sizeof *alphas; ++i) {
+      double a = alphas[i], d;
+      double p = vs_wall_pressure(&w, 10.0 * a, &d);
+      double exact = 40.0 * (pow(a, ms[e]) - pow(a, ns[e]));
+      assert_true(fabs(p - exact) <= 1e-13 * fmax(1.0, fabs(exact)));
+      double dexact = 40.0 * (ms[e] * pow(a, ms[e] - 1.0) -
+                              ns[e] * pow(a, ns[e] - 1.0)) / 10.0;
+      assert_close(d, dexact, 1e-13);
+    }
+  }
+}
+
 /* Separate collapse stiffness: Kd (alpha^m - 1) - Kc (alpha^n - 1). */
 static void tube_law_two_stiffnesses(void **state) {
   (void)state;
@@ -202,6 +224,7 @@ int main(void) {
       cmocka_unit_test(linear_wall),
       cmocka_unit_test(tube_law_values_inverse_and_slope),
       cmocka_unit_test(tube_law_two_stiffnesses),
+      cmocka_unit_test(tube_law_other_exponents),
       cmocka_unit_test(poiseuille_common_iliac),
       cmocka_unit_test(collapse_factor_continuous_with_slope),
       cmocka_unit_test(young_tsai_quoted_gradients),
