@@ -66,6 +66,7 @@ int vs_solver_options_validate(const vs_solver_options *o, char *msg,
                  o->linear_solver <= VS_LINSOL_KLU,
              "unknown linear solver");
   VS_REQUIRE(o->dense_max_states > 0, "dense_max_states must be > 0");
+  VS_REQUIRE(o->jac_eval_steps >= 0, "jac_eval_steps must be >= 0");
 #undef VS_REQUIRE
   return VS_OK;
 }
@@ -826,6 +827,9 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
   if (opt->max_step_s > 0) VS_CV_CALL(CVodeSetMaxStep(mem, opt->max_step_s));
   if (opt->initial_step_s > 0)
     VS_CV_CALL(CVodeSetInitStep(mem, opt->initial_step_s));
+  long jac_steps = opt->jac_eval_steps;
+  if (jac_steps == 0 && sys->n_valves > 0) jac_steps = VS_JAC_EVAL_STEPS_VALVES;
+  if (jac_steps > 0) VS_CV_CALL(CVodeSetJacEvalFrequency(mem, jac_steps));
 
   vs_result_event(res, 0.0, "start", "%zu states, %zu Jacobian non-zeros, %s",
                   n, sys->nnz, dense ? "dense LU" : "KLU");
