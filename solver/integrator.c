@@ -243,21 +243,31 @@ static void use_fast_vector_ops(N_Vector v) {
 
 typedef struct {
   sunindextype n;
-  sunindextype *pivots;    /* row interchanges of the factorisation */
-  /* Row indices of the non-zeros of each column of the factors, in
-   * increasing order: L strictly below the diagonal, U strictly above. */
-  sunindextype *l_ptr, *u_ptr; /* column k: [ptr[k], ptr[k + 1]) */
-  sunindextype *l_row, *u_row; /* n (n - 1) / 2 each, at most */
+  sunindextype *pivots; /* row interchanges of the factorisation */
+  /* The rows of each column k of the factors that hold its non-zeros, as
+   * a range [lo, hi): of L strictly below the diagonal, of U strictly
+   * above it (empty: lo = hi). Inside a range the solves run as the
+   * library's, over contiguous rows, which is faster than following a
+   * list of the non-zeros one by one. */
+  sunindextype *l_lo, *l_hi, *u_lo, *u_hi;
   sunindextype last_flag;
 } dk_content;
 
+/* The range [*lo, *hi) of rows in [from, to) where col is non-zero. */
+static void nonzero_range(const sunrealtype *col, sunindextype from,
+                          sunindextype to, sunindextype *lo,
+                          sunindextype *hi) {
+  while (from < to && col[from] == 0.0) ++from;
+  while (to > from && col[to - 1] == 0.0) --to;
+  *lo = from;
+  *hi = to;
+}
+
 /* LU factorisation in place of the n x n column-major matrix a[col][row]
- * (row interchanges in c->pivots), and the non-zero pattern of its
+ * (row interchanges in c->pivots), and the non-zero ranges of its
  * factors. Returns 0, or k + 1 if the k-th pivot is zero. */
 static sunindextype dk_lu_factor(dk_content *c, sunrealtype **a) {
   sunindextype n = c->n, *p = c->pivots;
-  /* Rows below the diagonal where column k is non-zero (scratch). */
-  sunindextype *rows = c->l_row;
   for (sunindextype k = 0; k < n; ++k) {
     sunrealtype *col_k = a[k];
     /* Pivot: the first row of largest magnitude on or below the diagonal. */
@@ -273,36 +283,26 @@ static sunindextype dk_lu_factor(dk_content *c, sunrealtype **a) {
         a[j][k] = tmp;
       }
     /* Multipliers below the pivot, then the update of each later column
-     * that has a non-zero in row k, on the rows where the multipliers are
-     * non-zero. */
+     * that has a non-zero in row k, over the rows where the multipliers
+     * are non-zero. */
+    sunindextype lo, hi;
+    nonzero_range(col_k, k + 1, n, &lo, &hi);
+    if (lo == hi) continue;
     sunrealtype mult = 1.0 / col_k[k];
-    sunindextype nr = 0;
-    for (sunindextype i = k + 1; i < n; ++i) {
-      if (col_k[i] == 0.0) continue;
-      col_k[i] *= mult;
-      rows[nr++] = i;
-    }
-    for (sunindextype j = k + 1; j < n && nr > 0; ++j) {
+    for (sunindextype i = lo; i < hi; ++i) col_k[i] *= mult;
+    for (sunindextype j = k + 1; j < n; ++j) {
       sunrealtype *col_j = a[j];
       sunrealtype a_kj = col_j[k];
       if (a_kj == 0.0) continue;
-      for (sunindextype r = 0; r < nr; ++r)
-        col_j[rows[r]] -= a_kj * col_k[rows[r]];
+      for (sunindextype i = lo; i < hi; ++i) col_j[i] -= a_kj * col_k[i];
     }
   }
-  /* The pattern of the factors, for the solves (the row interchanges of
+  /* The ranges of the factors, for the solves (the row interchanges of
    * later columns moved the multipliers of earlier ones: taken at the end). */
-  sunindextype nl = 0, nu = 0;
   for (sunindextype k = 0; k < n; ++k) {
-    c->l_ptr[k] = nl;
-    c->u_ptr[k] = nu;
-    for (sunindextype i = 0; i < k; ++i)
-      if (a[k][i] != 0.0) c->u_row[nu++] = i;
-    for (sunindextype i = k + 1; i < n; ++i)
-      if (a[k][i] != 0.0) c->l_row[nl++] = i;
+    nonzero_range(a[k], 0, k, &c->u_lo[k], &c->u_hi[k]);
+    nonzero_range(a[k], k + 1, n, &c->l_lo[k], &c->l_hi[k]);
   }
-  c->l_ptr[n] = nl;
-  c->u_ptr[n] = nu;
   return 0;
 }
 
@@ -320,15 +320,15 @@ static void dk_lu_solve(const dk_content *c, sunrealtype **a, sunrealtype *b) {
   for (sunindextype k = 0; k + 1 < n; ++k) {
     const sunrealtype *col_k = a[k];
     sunrealtype b_k = b[k];
-    for (sunindextype r = c->l_ptr[k]; r < c->l_ptr[k + 1]; ++r)
-      b[c->l_row[r]] -= col_k[c->l_row[r]] * b_k;
+    for (sunindextype i = c->l_lo[k]; i < c->l_hi[k]; ++i)
+      b[i] -= col_k[i] * b_k;
   }
   for (sunindextype k = n - 1; k > 0; --k) {
     const sunrealtype *col_k = a[k];
     b[k] /= col_k[k];
     sunrealtype b_k = b[k];
-    for (sunindextype r = c->u_ptr[k]; r < c->u_ptr[k + 1]; ++r)
-      b[c->u_row[r]] -= col_k[c->u_row[r]] * b_k;
+    for (sunindextype i = c->u_lo[k]; i < c->u_hi[k]; ++i)
+      b[i] -= col_k[i] * b_k;
   }
   b[0] /= a[0][0];
 }
@@ -376,10 +376,10 @@ static int dk_free(SUNLinearSolver S) {
   dk_content *c = S->content;
   if (c) {
     free(c->pivots);
-    free(c->l_ptr);
-    free(c->u_ptr);
-    free(c->l_row);
-    free(c->u_row);
+    free(c->l_lo);
+    free(c->l_hi);
+    free(c->u_lo);
+    free(c->u_hi);
     free(c);
   }
   S->content = NULL;
@@ -404,14 +404,13 @@ static SUNLinearSolver dk_solver_create(sunindextype n, SUNContext ctx) {
     dk_free(S);
     return NULL;
   }
-  size_t tri = (size_t)n * (size_t)(n > 0 ? n - 1 : 0) / 2 + 1;
   c->n = n;
   c->pivots = calloc((size_t)n + 1, sizeof *c->pivots);
-  c->l_ptr = calloc((size_t)n + 1, sizeof *c->l_ptr);
-  c->u_ptr = calloc((size_t)n + 1, sizeof *c->u_ptr);
-  c->l_row = calloc(tri, sizeof *c->l_row);
-  c->u_row = calloc(tri, sizeof *c->u_row);
-  if (!c->pivots || !c->l_ptr || !c->u_ptr || !c->l_row || !c->u_row) {
+  c->l_lo = calloc((size_t)n + 1, sizeof *c->l_lo);
+  c->l_hi = calloc((size_t)n + 1, sizeof *c->l_hi);
+  c->u_lo = calloc((size_t)n + 1, sizeof *c->u_lo);
+  c->u_hi = calloc((size_t)n + 1, sizeof *c->u_hi);
+  if (!c->pivots || !c->l_lo || !c->l_hi || !c->u_lo || !c->u_hi) {
     dk_free(S);
     return NULL;
   }
