@@ -232,14 +232,15 @@ static void use_fast_vector_ops(N_Vector v) {
  * for the 34 states of the leg, factoring and solving took 40 % of the run.
  * venosim's own dense LU replaces SUNLinSol_Dense: the library's algorithm
  * (LU with partial pivoting by columns, denseGETRF and denseGETRS) with one
- * addition, it skips the exact zeros of the factors. The Jacobian of a
- * network is sparse (116 non-zeros of 34 x 34 for the leg) and its LU
- * factors stay sparse, so the factorisation and each solve visit only the
- * non-zeros, as a sparse solver would, while choosing the same pivots and
- * rounding every non-zero exactly as the library does (a skipped term is
- * x - 0 * y = x). The matrix's zero, copy, scale-add-identity and clone
- * are replaced the same way. (-std=c11 keeps the compiler from fusing
- * a*b + c into one rounding, which would change the results.) */
+ * addition, it skips the rows where a column of the factors is zero at
+ * either end. The Jacobian of a network is sparse (116 non-zeros of
+ * 34 x 34 for the leg) and its LU factors stay far from full, so the
+ * factorisation and each solve visit much less than the whole matrix,
+ * while choosing the same pivots and rounding every non-zero exactly as
+ * the library does (a skipped term is x - 0 * y = x). The matrix's zero,
+ * copy, scale-add-identity and clone are replaced too. (-std=c11 keeps the
+ * compiler from fusing a*b + c into one rounding, which would change the
+ * results.) */
 
 typedef struct {
   sunindextype n;
