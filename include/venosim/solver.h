@@ -21,10 +21,14 @@
  * sparsity pattern, then copied into a dense or a compressed-sparse-column
  * matrix: both linear solvers see bit-identical values.
  *
- * CVODE: BDF, Newton, dense LU (SUNDIALS) for small systems and KLU for
- * large ones (automatic above `dense_max_states`, or forced); per-kind
- * absolute tolerances; maximum order and step; stop times at every
- * breakpoint of the forcing; output on a fixed grid.
+ * CVODE: BDF, Newton, dense LU for small systems and KLU for large ones
+ * (automatic above `dense_max_states`, or forced); per-kind absolute
+ * tolerances; maximum order and step; a Jacobian at most
+ * VS_JAC_EVAL_STEPS_VALVES steps old in networks with valves; stop times
+ * at every breakpoint of the forcing; output on a fixed grid. The dense
+ * LU and the vector arithmetic are SUNDIALS' own algorithms compiled with
+ * venosim (integrator.c: Debian's SUNDIALS is built without
+ * optimisation), with bit-identical results.
  */
 #ifndef VENOSIM_SOLVER_H
 #define VENOSIM_SOLVER_H
