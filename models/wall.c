@@ -37,6 +37,36 @@ double vs_wall_reference_volume(const vs_wall *w) {
   return w->kind == VS_WALL_LINEAR ? w->v0_ml : w->area0_cm2 * w->length_cm;
 }
 
+/* Largest |exponent| taken by repeated squaring instead of pow(). */
+#define VS_WALL_FAST_POWER_MAX 32.0
+
+/* x^k for an integer k >= 0, by squaring. */
+static double int_power(double x, unsigned k) {
+  double r = 1.0;
+  for (double b = x; k; k >>= 1, b *= b)
+    if (k & 1u) r *= b;
+  return r;
+}
+
+/* x^e (x > 0). The tube law runs in every right-hand side and its
+ * exponents are small integers or half-integers (m = 10, n = -3/2):
+ * those take a few multiplications, at most one square root and one
+ * division, several times cheaper than pow() and equal to it within a few
+ * units of round-off. Any other exponent goes through pow(). */
+static double wall_power(double x, double e) {
+  double a = fabs(e);
+  if (!(a <= VS_WALL_FAST_POWER_MAX)) return pow(x, e);
+  double whole = floor(a);
+  double r;
+  if (a == whole)
+    r = int_power(x, (unsigned)whole);
+  else if (a - whole == 0.5)
+    r = int_power(x, (unsigned)whole) * sqrt(x);
+  else
+    return pow(x, e);
+  return e < 0 ? 1.0 / r : r;
+}
+
 double vs_wall_pressure(const vs_wall *w, double v_ml, double *dp_dv) {
   if (w->kind == VS_WALL_LINEAR) {
     if (dp_dv) *dp_dv = 1.0 / w->compliance_ml_mmhg;
@@ -44,7 +74,17 @@ double vs_wall_pressure(const vs_wall *w, double v_ml, double *dp_dv) {
   }
   double vref = w->area0_cm2 * w->length_cm;
   double alpha = v_ml / vref;
-  double am = pow(alpha, w->m), an = pow(alpha, w->n);
+  double am, an;
+  if (w->m == VS_TUBE_LAW_DEFAULT_M && w->n == VS_TUBE_LAW_DEFAULT_N) {
+    /* Shapiro's exponents, those of every vein of the leg: alpha^10 and
+     * alpha^-3/2 written out. */
+    double a2 = alpha * alpha, a4 = a2 * a2;
+    am = a4 * a4 * a2;
+    an = 1.0 / (alpha * sqrt(alpha));
+  } else {
+    am = wall_power(alpha, w->m);
+    an = wall_power(alpha, w->n);
+  }
   double kd = w->k_mmhg, kc = w->k_collapse_mmhg;
   if (dp_dv) *dp_dv = (kd * w->m * am - kc * w->n * an) / (alpha * vref);
   return kd * (am - 1.0) - kc * (an - 1.0);

@@ -67,20 +67,13 @@ static double periodic_shift(const vs_waveform *w, double t) {
   return floor((t - w->t[0]) / period) * period;
 }
 
-double vs_waveform_eval(const vs_waveform *w, double t) {
-  switch (w->kind) {
-  case VS_WAVE_CONSTANT:
-    return w->value;
-  case VS_WAVE_SINE:
-    return w->value +
-           w->amplitude * sin(2.0 * VS_PI * (t - w->phase_s) / w->period_s);
-  case VS_WAVE_TABLE:
-    break;
-  }
-  if (w->periodic) t -= periodic_shift(w, t);
-  if (t <= w->t[0]) return w->v[0];
-  if (t >= w->t[w->n - 1]) return w->v[w->n - 1];
-  /* Binary search for the interval [t_lo, t_hi) holding t. */
+/* Whether t0 <= t < t_{n-1} lies in the table's interval [t_lo, t_lo+1). */
+static int in_interval(const vs_waveform *w, size_t lo, double t) {
+  return lo + 1 < w->n && w->t[lo] <= t && t < w->t[lo + 1];
+}
+
+/* The interval [t_lo, t_hi) holding t0 < t < t_{n-1}, by binary search. */
+static size_t find_interval(const vs_waveform *w, double t) {
   size_t lo = 0, hi = w->n - 1;
   while (hi - lo > 1) {
     size_t mid = lo + (hi - lo) / 2;
@@ -89,8 +82,69 @@ double vs_waveform_eval(const vs_waveform *w, double t) {
     else
       hi = mid;
   }
-  double s = (t - w->t[lo]) / (w->t[hi] - w->t[lo]);
-  return w->v[lo] + s * (w->v[hi] - w->v[lo]);
+  return lo;
+}
+
+vs_wave_place vs_waveform_locate(const vs_waveform *w, double t,
+                                 size_t *hint) {
+  vs_wave_place at = {.side = 0, .lo = 0, .s = 0.0};
+  if (w->periodic) t -= periodic_shift(w, t);
+  if (t <= w->t[0]) {
+    at.side = -1;
+    return at;
+  }
+  if (t >= w->t[w->n - 1]) {
+    at.side = 1;
+    return at;
+  }
+  /* Times advance in small steps: the last interval, then the next one,
+   * before a search. Either way it is the interval holding t. */
+  size_t lo = hint ? *hint : 0;
+  if (!in_interval(w, lo, t))
+    lo = in_interval(w, lo + 1, t) ? lo + 1 : find_interval(w, t);
+  if (hint) *hint = lo;
+  at.lo = lo;
+  at.s = (t - w->t[lo]) / (w->t[lo + 1] - w->t[lo]);
+  return at;
+}
+
+double vs_waveform_eval_at(const vs_waveform *w, const vs_wave_place *at) {
+  if (at->side < 0) return w->v[0];
+  if (at->side > 0) return w->v[w->n - 1];
+  return w->v[at->lo] + at->s * (w->v[at->lo + 1] - w->v[at->lo]);
+}
+
+int vs_waveform_same_knots(const vs_waveform *a, const vs_waveform *b) {
+  return a->kind == VS_WAVE_TABLE && b->kind == VS_WAVE_TABLE &&
+         a->n == b->n && a->periodic == b->periodic &&
+         (a->t == b->t || memcmp(a->t, b->t, a->n * sizeof *a->t) == 0);
+}
+
+/* Constants and sines; 0 for a table. */
+static int eval_formula(const vs_waveform *w, double t, double *v) {
+  switch (w->kind) {
+  case VS_WAVE_CONSTANT:
+    *v = w->value;
+    return 1;
+  case VS_WAVE_SINE:
+    *v = w->value +
+         w->amplitude * sin(2.0 * VS_PI * (t - w->phase_s) / w->period_s);
+    return 1;
+  case VS_WAVE_TABLE:
+    break;
+  }
+  return 0;
+}
+
+double vs_waveform_eval(const vs_waveform *w, double t) {
+  return vs_waveform_eval_hint(w, t, NULL);
+}
+
+double vs_waveform_eval_hint(const vs_waveform *w, double t, size_t *hint) {
+  double v;
+  if (eval_formula(w, t, &v)) return v;
+  vs_wave_place at = vs_waveform_locate(w, t, hint);
+  return vs_waveform_eval_at(w, &at);
 }
 
 int vs_waveform_next_breakpoint(const vs_waveform *w, double t,
@@ -102,7 +156,7 @@ int vs_waveform_next_breakpoint(const vs_waveform *w, double t,
     for (size_t k = 0; k < w->n; ++k) {
       double tk = w->t[k] + shift;
       /* A relative guard keeps a stop exactly on a knot from finding it again. */
-      if (tk > t + 1e-12 * (1.0 + fabs(t))) {
+      if (tk > t + VS_WAVE_KNOT_GUARD * (1.0 + fabs(t))) {
         *t_next = tk;
         return 1;
       }

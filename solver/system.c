@@ -50,40 +50,68 @@ const char *vs_system_state_name(const vs_system *sys, size_t i) {
   return i < sys->n_state ? sys->state_names[i] : NULL;
 }
 
-/* Pressures of all nodes and dp/dV of compartments at (t, y). Returns
- * VS_ENONFINITE for a tube-law volume <= 0 or a non-finite pressure. */
-static int node_pressures(const vs_system *sys, double t, const double *y,
-                          double *p, double *dpdv) {
+/* Hydrostatic gradient, mmHg per cm of height, at a tilt in degrees. */
+static double hydrostatic_gradient(const vs_system *sys, double tilt_deg) {
   const vs_network *net = sys->net;
-  for (size_t c = 0; c < net->n_comp; ++c) {
-    const vs_compartment_spec *cs = &net->comp[c];
-    if (!isfinite(y[c]) || (cs->wall.kind == VS_WALL_TUBE_LAW && y[c] <= 0))
-      return VS_ENONFINITE;
-    p[c] = vs_waveform_eval(&cs->p_ext, t) +
-           vs_wall_pressure(&cs->wall, y[c], &dpdv[c]);
-    if (!isfinite(p[c])) return VS_ENONFINITE;
-  }
-  for (size_t i = 0; i < net->n_pnode; ++i)
-    p[net->n_comp + i] = vs_waveform_eval(&net->pnode[i].pressure, t);
-  return VS_OK;
-}
-
-/* Hydrostatic gradient, mmHg per cm of height, at time t. */
-static double hydrostatic_gradient(const vs_system *sys, double t) {
-  const vs_network *net = sys->net;
-  double tilt = vs_waveform_eval(&net->tilt_deg, t) * VS_PI / 180.0;
-  return net->density_g_cm3 * VS_GRAVITY_CM_S2 * sin(tilt) /
+  return net->density_g_cm3 * VS_GRAVITY_CM_S2 * sin(tilt_deg * VS_PI / 180.0) /
          VS_DYN_CM2_PER_MMHG;
 }
 
-/* Resistance of link k at (t, y), and dR/dV of its two ends (0 for an end
- * that is not a tube-law compartment); its Poiseuille part in *r_pois if
- * non-NULL (only that part depends on the ends' volumes). */
-static double link_resistance(const vs_link_model *lk, double t,
+/* Every time-dependent input at time t, evaluated once per distinct t. */
+static const vs_forcing *forcing_at(const vs_system *sys, double t) {
+  vs_forcing *f = sys->forcing;
+  if (t == f->t) return f;
+  for (size_t g = 0; g < f->n_groups; ++g) {
+    vs_knot_group *kg = &f->group[g];
+    kg->at = vs_waveform_locate(kg->knots, t, &kg->hint);
+  }
+  for (size_t i = 0; i < f->n_slots; ++i) {
+    vs_forcing_slot *sl = &f->slot[i];
+    *sl->out = sl->group >= 0
+                   ? vs_waveform_eval_at(sl->w, &f->group[sl->group].at)
+                   : vs_waveform_eval_hint(sl->w, t, &sl->hint);
+  }
+  f->gh = hydrostatic_gradient(sys, f->tilt_deg);
+  f->t = t;
+  return f;
+}
+
+/* Pressures of all nodes (sys->p) and dp/dV of compartments (sys->dpdv)
+ * at (t, y). Returns VS_ENONFINITE for a tube-law volume <= 0 or a
+ * non-finite pressure. An output sample asks for the pressures and then
+ * the flows of one state, and CVODE for the right-hand side and then the
+ * Jacobian: the same time and volumes as the last call reuse its values. */
+static int node_pressures(const vs_system *sys, double t, const double *y) {
+  const vs_network *net = sys->net;
+  size_t nc = net->n_comp;
+  vs_pressure_memo *memo = sys->pressures_of;
+  if (memo->valid && t == memo->t && memcmp(y, memo->v, nc * sizeof *y) == 0)
+    return VS_OK;
+  memo->valid = 0;
+  double *p = sys->p, *dpdv = sys->dpdv;
+  const vs_forcing *f = forcing_at(sys, t);
+  for (size_t c = 0; c < nc; ++c) {
+    const vs_compartment_spec *cs = &net->comp[c];
+    if (!isfinite(y[c]) || (cs->wall.kind == VS_WALL_TUBE_LAW && y[c] <= 0))
+      return VS_ENONFINITE;
+    p[c] = f->p_ext[c] + vs_wall_pressure(&cs->wall, y[c], &dpdv[c]);
+    if (!isfinite(p[c])) return VS_ENONFINITE;
+  }
+  for (size_t i = 0; i < net->n_pnode; ++i) p[nc + i] = f->p_node[i];
+  memcpy(memo->v, y, nc * sizeof *y);
+  memo->t = t;
+  memo->valid = 1;
+  return VS_OK;
+}
+
+/* Resistance of link lk at state y, given the part prescribed in time
+ * (r_given), and dR/dV of its two ends (0 for an end that is not a
+ * tube-law compartment); its Poiseuille part in *r_pois if non-NULL (only
+ * that part depends on the ends' volumes). */
+static double link_resistance(const vs_link_model *lk, double r_given,
                               const double *y, double dr_dv[2],
                               double *r_pois) {
   dr_dv[0] = dr_dv[1] = 0.0;
-  double r_given = lk->r_wave ? vs_waveform_eval(lk->r_wave, t) : 0.0;
   if (r_pois) *r_pois = lk->r_pois0;
   if (!lk->collapsible) return lk->r_const + r_given + lk->r_pois0;
   /* alpha: mean area ratio of the tube-law ends. */
@@ -147,7 +175,10 @@ static double algebraic_flow(double dp, double r, double b, double *g) {
 
 int vs_system_pressures(const vs_system *sys, double t, const double *y,
                         double *p) {
-  return node_pressures(sys, t, y, p, sys->dpdv);
+  int rc = node_pressures(sys, t, y);
+  if (rc) return rc;
+  memcpy(p, sys->p, (sys->net->n_comp + sys->net->n_pnode) * sizeof *p);
+  return VS_OK;
 }
 
 /* Evaluate every link's pressure difference (sys->dp), flow and, for
@@ -156,13 +187,14 @@ int vs_system_pressures(const vs_system *sys, double t, const double *y,
 static int eval_links(const vs_system *sys, double t, const double *y,
                       double *q, double *dqdt) {
   const vs_network *net = sys->net;
-  int rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
+  int rc = node_pressures(sys, t, y);
   if (rc) return rc;
-  double gh = hydrostatic_gradient(sys, t);
+  const vs_forcing *f = forcing_at(sys, t);
+  double gh = f->gh;
   for (size_t k = 0; k < net->n_link; ++k) {
     const vs_link_model *lk = &sys->links[k];
     double dr[2], r_pois;
-    double r = link_resistance(lk, t, y, dr, &r_pois);
+    double r = link_resistance(lk, f->r_given[k], y, dr, &r_pois);
     double dp = link_dp(sys, lk, gh);
     if (lk->state >= 0) {
       vs_link_coeffs c = link_coefficients(sys, lk, y);
@@ -185,8 +217,8 @@ int vs_system_flows(const vs_system *sys, double t, const double *y,
   const vs_network *net = sys->net;
   int rc = eval_links(sys, t, y, q, NULL);
   if (rc) return rc;
-  for (size_t s = 0; s < net->n_src; ++s)
-    q[net->n_link + s] = vs_waveform_eval(&net->src[s].flow, t);
+  const vs_forcing *f = forcing_at(sys, t);
+  for (size_t s = 0; s < net->n_src; ++s) q[net->n_link + s] = f->q_src[s];
   return VS_OK;
 }
 
@@ -211,8 +243,9 @@ int vs_system_rhs(const vs_system *sys, double t, const double *y,
       ydot[lk->zeta] = vs_valve_rate(lk->valve, sys->dp[k], y[lk->zeta],
                                      NULL, NULL);
   }
+  const vs_forcing *f = forcing_at(sys, t);
   for (size_t s = 0; s < net->n_src; ++s) {
-    double qs = vs_waveform_eval(&net->src[s].flow, t);
+    double qs = f->q_src[s];
     ydot[net->src_node[s]] += qs;
     ydot[sys->src_boundary[s]] = qs;
   }
@@ -249,11 +282,13 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
                          vs_jac_acc *J) {
   const vs_network *net = sys->net;
   int rc = VS_OK;
+  const vs_forcing *f = NULL;
   if (J->mode == VS_JAC_VALUES) {
-    rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
+    rc = node_pressures(sys, t, y);
     if (rc) return rc;
+    f = forcing_at(sys, t);
   }
-  double gh = J->mode == VS_JAC_VALUES ? hydrostatic_gradient(sys, t) : 0.0;
+  double gh = f ? f->gh : 0.0;
   J->count = 0;
   /* Structural diagonal, so I - gamma J always has its pivots in place. */
   for (size_t i = 0; i < sys->n_state; ++i) jac_add(J, i, i, 0.0);
@@ -263,7 +298,7 @@ static int jacobian_pass(const vs_system *sys, double t, const double *y,
     double dr[2] = {0.0, 0.0}, r = 0.0, dp = 0.0, r_pois = 0.0;
     double dpdv[2] = {0.0, 0.0};
     if (values) {
-      r = link_resistance(lk, t, y, dr, &r_pois);
+      r = link_resistance(lk, f->r_given[k], y, dr, &r_pois);
       dp = link_dp(sys, lk, gh);
       for (int e = 0; e < 2; ++e)
         if (lk->comp[e] >= 0) dpdv[e] = sys->dpdv[lk->comp[e]];
@@ -498,6 +533,125 @@ static int build_link(vs_system *sys, size_t k, size_t *next_state,
   return VS_OK;
 }
 
+/* Adds input w, whose value goes to *out: a constant is evaluated now,
+ * a table joins the group of its knots (or starts one). */
+static void add_forcing_slot(vs_forcing *f, const vs_waveform *w, double *out) {
+  if (vs_waveform_is_constant(w)) {
+    *out = vs_waveform_eval(w, 0.0);
+    return;
+  }
+  vs_forcing_slot *sl = &f->slot[f->n_slots++];
+  *sl = (vs_forcing_slot){.w = w, .out = out, .group = -1};
+  if (w->kind != VS_WAVE_TABLE) return;
+  size_t g = 0;
+  while (g < f->n_groups && !vs_waveform_same_knots(f->group[g].knots, w)) ++g;
+  if (g == f->n_groups) f->group[f->n_groups++] = (vs_knot_group){.knots = w};
+  sl->group = (int)g;
+}
+
+/* The forcing cache, empty (NaN never equals a time). */
+static int build_forcing(vs_system *sys) {
+  const vs_network *net = sys->net;
+  vs_forcing *f = calloc(1, sizeof *f);
+  if (!f) return VS_ENOMEM;
+  sys->forcing = f;
+  f->t = NAN;
+  /* +1: a network may have none of a kind. */
+  size_t n_inputs = net->n_comp + net->n_pnode + net->n_link + net->n_src + 1;
+  f->p_ext = calloc(net->n_comp + 1, sizeof *f->p_ext);
+  f->p_node = calloc(net->n_pnode + 1, sizeof *f->p_node);
+  f->r_given = calloc(net->n_link + 1, sizeof *f->r_given);
+  f->q_src = calloc(net->n_src + 1, sizeof *f->q_src);
+  f->slot = calloc(n_inputs, sizeof *f->slot);
+  f->group = calloc(n_inputs, sizeof *f->group);
+  if (!f->p_ext || !f->p_node || !f->r_given || !f->q_src || !f->slot ||
+      !f->group)
+    return VS_ENOMEM;
+  for (size_t c = 0; c < net->n_comp; ++c)
+    add_forcing_slot(f, &net->comp[c].p_ext, &f->p_ext[c]);
+  for (size_t i = 0; i < net->n_pnode; ++i)
+    add_forcing_slot(f, &net->pnode[i].pressure, &f->p_node[i]);
+  for (size_t k = 0; k < net->n_link; ++k)
+    if (sys->links[k].r_wave)
+      add_forcing_slot(f, sys->links[k].r_wave, &f->r_given[k]);
+  for (size_t s = 0; s < net->n_src; ++s)
+    add_forcing_slot(f, &net->src[s].flow, &f->q_src[s]);
+  add_forcing_slot(f, &net->tilt_deg, &f->tilt_deg);
+  f->gh = hydrostatic_gradient(sys, f->tilt_deg);
+  return VS_OK;
+}
+
+static void free_forcing(vs_forcing **f) {
+  if (!*f) return;
+  free((*f)->p_ext);
+  free((*f)->p_node);
+  free((*f)->r_given);
+  free((*f)->q_src);
+  free((*f)->slot);
+  free((*f)->group);
+  free(*f);
+  *f = NULL;
+}
+
+/* Calls visit(w, ctx) on every waveform of the network the system reads. */
+typedef void (*waveform_visitor)(const vs_waveform *w, void *ctx);
+
+static void visit_waveforms(const vs_system *sys, waveform_visitor visit,
+                            void *ctx) {
+  const vs_network *net = sys->net;
+  visit(&net->tilt_deg, ctx);
+  for (size_t c = 0; c < net->n_comp; ++c) visit(&net->comp[c].p_ext, ctx);
+  for (size_t i = 0; i < net->n_pnode; ++i) visit(&net->pnode[i].pressure, ctx);
+  for (size_t s = 0; s < net->n_src; ++s) visit(&net->src[s].flow, ctx);
+  for (size_t k = 0; k < net->n_link; ++k)
+    if (sys->links[k].r_wave) visit(sys->links[k].r_wave, ctx);
+}
+
+static int has_knots(const vs_waveform *w) {
+  return w->kind == VS_WAVE_TABLE && w->n >= 2;
+}
+
+/* Pass 1: counts the knots of non-periodic tables and the periodic tables. */
+static void count_knots(const vs_waveform *w, void *ctx) {
+  vs_system *sys = ctx;
+  if (!has_knots(w)) return;
+  if (w->periodic)
+    sys->periodic_tables++;
+  else
+    sys->n_breaks += w->n;
+}
+
+/* Pass 2: appends the knots of non-periodic tables. */
+static void collect_knots(const vs_waveform *w, void *ctx) {
+  vs_system *sys = ctx;
+  if (!has_knots(w) || w->periodic) return;
+  memcpy(sys->breaks + sys->n_breaks, w->t, w->n * sizeof *w->t);
+  sys->n_breaks += w->n;
+}
+
+static int cmp_double(const void *pa, const void *pb) {
+  double a = *(const double *)pa, b = *(const double *)pb;
+  return (a > b) - (a < b);
+}
+
+/* The merged knots of every non-periodic table (sys->breaks). */
+static int build_breakpoints(vs_system *sys) {
+  sys->n_breaks = 0;
+  sys->periodic_tables = 0;
+  visit_waveforms(sys, count_knots, sys);
+  sys->breaks = malloc((sys->n_breaks + 1) * sizeof *sys->breaks);
+  if (!sys->breaks) return VS_ENOMEM;
+  sys->n_breaks = 0;
+  visit_waveforms(sys, collect_knots, sys);
+  qsort(sys->breaks, sys->n_breaks, sizeof *sys->breaks, cmp_double);
+  size_t m = 0;
+  for (size_t i = 0; i < sys->n_breaks; ++i)
+    if (m == 0 || sys->breaks[i] != sys->breaks[m - 1])
+      sys->breaks[m++] = sys->breaks[i];
+  sys->n_breaks = m;
+  return VS_OK;
+}
+
 int vs_system_create(const vs_network *net, vs_system **out, char *msg,
                      size_t msglen) {
   if (!net || !out) return VS_EINVAL;
@@ -520,13 +674,16 @@ int vs_system_create(const vs_network *net, vs_system **out, char *msg,
   sys->valve_link = calloc(net->n_link + 1, sizeof *sys->valve_link);
   sys->q = calloc(nb + 1, sizeof *sys->q);
   sys->dqdt = calloc(nb + 1, sizeof *sys->dqdt);
+  sys->pressures_of = calloc(1, sizeof *sys->pressures_of);
+  if (sys->pressures_of)
+    sys->pressures_of->v = calloc(net->n_comp + 1, sizeof(double));
   /* Upper bound on states: V + (Q, zeta, W) per link + W per source. */
   size_t max_state = net->n_comp + 3 * net->n_link + net->n_src;
   sys->state_names = calloc(max_state, sizeof *sys->state_names);
   sys->state_kind = calloc(max_state, sizeof *sys->state_kind);
   if (!sys->links || !sys->src_boundary || !sys->p || !sys->dpdv || !sys->q ||
       !sys->dqdt || !sys->dp || !sys->valve_link || !sys->state_names ||
-      !sys->state_kind)
+      !sys->state_kind || !sys->pressures_of || !sys->pressures_of->v)
     goto fail;
 
   size_t next = 0;
@@ -553,6 +710,8 @@ int vs_system_create(const vs_network *net, vs_system **out, char *msg,
   }
   sys->n_state = next;
   if ((rc = build_pattern(sys))) goto fail;
+  if ((rc = build_forcing(sys))) goto fail;
+  if ((rc = build_breakpoints(sys))) goto fail;
   *out = sys;
   return VS_OK;
 fail:
@@ -582,6 +741,10 @@ void vs_system_free(vs_system **sys) {
   free(s->jac_colptr);
   free(s->jac_rowidx);
   free(s->jac_vals);
+  free_forcing(&s->forcing);
+  if (s->pressures_of) free(s->pressures_of->v);
+  free(s->pressures_of);
+  free(s->breaks);
   free(s);
   *sys = NULL;
 }
@@ -598,15 +761,16 @@ int vs_system_initial_state(const vs_system *sys, double t, double *y) {
   /* Valves start where their rate vanishes, and inertial links at the flow
    * their initial pressure drop sustains, so a run does not open with an
    * artificial surge. */
-  int rc = node_pressures(sys, t, y, sys->p, sys->dpdv);
+  int rc = node_pressures(sys, t, y);
   if (rc) return rc;
-  double gh = hydrostatic_gradient(sys, t);
+  const vs_forcing *f = forcing_at(sys, t);
+  double gh = f->gh;
   for (size_t k = 0; k < net->n_link; ++k) {
     const vs_link_model *lk = &sys->links[k];
     if (lk->state < 0 && lk->zeta < 0) continue;
     double dr[2], g, r_pois;
     double dp = link_dp(sys, lk, gh);
-    double r = link_resistance(lk, t, y, dr, &r_pois);
+    double r = link_resistance(lk, f->r_given[k], y, dr, &r_pois);
     if (lk->zeta >= 0) {
       /* rate = Kvo (1 - z) so - Kvc z sc = 0, at the drive of the flow the
        * open valve would pass */
@@ -630,23 +794,37 @@ int vs_system_initial_state(const vs_system *sys, double t, double *y) {
   return VS_OK;
 }
 
+/* The earliest breakpoint after `t` among the periodic tables. */
+typedef struct {
+  double t, best;
+} periodic_search;
+
+static void next_periodic_knot(const vs_waveform *w, void *ctx) {
+  periodic_search *ps = ctx;
+  double tb;
+  if (has_knots(w) && w->periodic && vs_waveform_next_breakpoint(w, ps->t, &tb))
+    ps->best = fmin(ps->best, tb);
+}
+
 int vs_system_next_breakpoint(const vs_system *sys, double t, double *t_next) {
-  const vs_network *net = sys->net;
-  double best = INFINITY, tb;
-  if (vs_waveform_next_breakpoint(&net->tilt_deg, t, &tb)) best = fmin(best, tb);
-  for (size_t c = 0; c < net->n_comp; ++c)
-    if (vs_waveform_next_breakpoint(&net->comp[c].p_ext, t, &tb))
-      best = fmin(best, tb);
-  for (size_t i = 0; i < net->n_pnode; ++i)
-    if (vs_waveform_next_breakpoint(&net->pnode[i].pressure, t, &tb))
-      best = fmin(best, tb);
-  for (size_t s = 0; s < net->n_src; ++s)
-    if (vs_waveform_next_breakpoint(&net->src[s].flow, t, &tb))
-      best = fmin(best, tb);
-  for (size_t k = 0; k < net->n_link; ++k)
-    if (sys->links[k].r_wave &&
-        vs_waveform_next_breakpoint(sys->links[k].r_wave, t, &tb))
-      best = fmin(best, tb);
+  /* The same guard as vs_waveform_next_breakpoint: a stop exactly on a
+   * knot must not find that knot again. */
+  double after = t + VS_WAVE_KNOT_GUARD * (1.0 + fabs(t));
+  /* First merged knot > after (binary search). */
+  size_t lo = 0, hi = sys->n_breaks;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (sys->breaks[mid] > after)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  double best = lo < sys->n_breaks ? sys->breaks[lo] : INFINITY;
+  if (sys->periodic_tables) {
+    periodic_search ps = {t, best};
+    visit_waveforms(sys, next_periodic_knot, &ps);
+    best = ps.best;
+  }
   if (!isfinite(best)) return 0;
   *t_next = best;
   return 1;

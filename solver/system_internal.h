@@ -48,6 +48,49 @@ typedef struct {
   double *vals;
 } vs_jac_acc;
 
+/* One time-dependent input: its waveform and where its value goes. */
+typedef struct {
+  const vs_waveform *w;
+  double *out;
+  int group;   /* its knot group, or -1: a formula or a table of its own */
+  size_t hint; /* its last table interval (vs_waveform_eval_hint) */
+} vs_forcing_slot;
+
+/* Tables over the same knots (every input of a leg run): t is located
+ * among the knots once for all of them. */
+typedef struct {
+  const vs_waveform *knots; /* the first member; its knots are the group's */
+  size_t hint;
+  vs_wave_place at;         /* where the last t fell */
+} vs_knot_group;
+
+/* The forcing at one time: every waveform of the network evaluated once.
+ * CVODE evaluates the right-hand side several times at the same t (each
+ * Newton iteration of a step, the Jacobian, the output sample), so the
+ * values are kept until t changes. Constant waveforms are evaluated once,
+ * when the system is built. */
+typedef struct {
+  double t;        /* time of the values below; NaN: none yet */
+  double *p_ext;   /* external pressure of each compartment, mmHg */
+  double *p_node;  /* pressure of each pressure node, mmHg */
+  double *r_given; /* each link's resistance given in time (0: none) */
+  double *q_src;   /* each flow source, mL/s */
+  double tilt_deg; /* body tilt, degrees */
+  double gh;       /* hydrostatic gradient, mmHg per cm of height */
+  vs_forcing_slot *slot; /* the inputs that vary, n_slots */
+  size_t n_slots;
+  vs_knot_group *group;  /* n_groups */
+  size_t n_groups;
+} vs_forcing;
+
+/* The state whose node pressures the system holds (p, dpdv): its time and
+ * compartment volumes; valid once they hold a successful evaluation. */
+typedef struct {
+  int valid;
+  double t;
+  double *v;
+} vs_pressure_memo;
+
 struct vs_system {
   const struct vs_network *net;
   size_t n_state;
@@ -66,6 +109,14 @@ struct vs_system {
   /* Scratch for one evaluation (a system serves one thread). */
   double *p, *dpdv, *q, *dqdt;
   double *dp; /* each valve's closing drive (valve.h: its station), mmHg */
+  vs_forcing *forcing; /* cache of the forcing at the last time asked */
+  vs_pressure_memo *pressures_of; /* the state p and dpdv belong to */
+  /* Every knot of the non-periodic tables, sorted, without repeats: the
+   * next breakpoint is one binary search away. Periodic tables (if any)
+   * are asked one by one. */
+  double *breaks;
+  size_t n_breaks;
+  int periodic_tables;
 };
 
 /* Jacobian values in CSC order (jac_colptr / jac_rowidx) into vals[nnz]. */

@@ -60,8 +60,42 @@ void vs_waveform_clear(vs_waveform *w);
 /** Value at time t. */
 double vs_waveform_eval(const vs_waveform *w, double t);
 
+/** The same value as vs_waveform_eval, found faster for times that
+ *  advance little between calls: the search for a table's interval starts
+ *  at *hint, the interval of the last call, which the caller keeps (start
+ *  it at 0; one hint per waveform; NULL: no hint). */
+double vs_waveform_eval_hint(const vs_waveform *w, double t, size_t *hint);
+
+/** Where a time falls among a table's knots (after mapping a periodic
+ *  table into its first period): before the first knot (side -1), after
+ *  the last (side +1), or in the interval [t_lo, t_lo+1) at the fraction
+ *  s = (t - t_lo) / (t_lo+1 - t_lo) (side 0). */
+typedef struct {
+  int side;
+  size_t lo;
+  double s;
+} vs_wave_place;
+
+/** The place of t in table w (w must be a table); the search starts at
+ *  *hint as in vs_waveform_eval_hint (NULL: no hint). */
+vs_wave_place vs_waveform_locate(const vs_waveform *w, double t, size_t *hint);
+
+/** The value of table w at a place found by vs_waveform_locate on w or on
+ *  any table with the same knots: exactly vs_waveform_eval's value. Tables
+ *  over one set of knots (all inputs of a leg run) are located once. */
+double vs_waveform_eval_at(const vs_waveform *w, const vs_wave_place *at);
+
+/** 1 if a and b are tables with the same knots (and periodicity). */
+int vs_waveform_same_knots(const vs_waveform *a, const vs_waveform *b);
+
+/** Relative guard of vs_waveform_next_breakpoint: a knot counts as after t
+ *  only beyond t + VS_WAVE_KNOT_GUARD (1 + |t|), so that an integrator
+ *  stopped exactly on a knot does not find that knot again. */
+#define VS_WAVE_KNOT_GUARD 1e-12
+
 /** The first breakpoint strictly after t (a table knot, repeated for a
- *  periodic table). Returns 1 and sets *t_next if there is one, else 0. */
+ *  periodic table; see VS_WAVE_KNOT_GUARD). Returns 1 and sets *t_next if
+ *  there is one, else 0. */
 int vs_waveform_next_breakpoint(const vs_waveform *w, double t, double *t_next);
 
 /** Smallest and largest values the waveform takes over all time. */

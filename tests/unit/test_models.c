@@ -57,6 +57,40 @@ static void waveform_sine(void **state) {
   assert_close(vs_waveform_eval(&w, 3.0), 3.0, 1e-15);
 }
 
+/* The faster look-ups give vs_waveform_eval's value exactly: a hint kept
+ * between calls in any order of times, and one place shared by two tables
+ * over the same knots. */
+static void waveform_hint_and_shared_knots_match_eval(void **state) {
+  (void)state;
+  const double t[] = {0.0, 0.5, 0.75, 2.0, 3.0};
+  const double va[] = {1.0, 3.0, -2.0, 0.5, 1.0};
+  const double vb[] = {0.0, 7.0, 7.5, -1.0, 0.0};
+  for (int periodic = 0; periodic <= 1; ++periodic) {
+    vs_waveform a = vs_waveform_constant(0.0), b = vs_waveform_constant(0.0);
+    assert_int_equal(vs_waveform_set_table(&a, 5, t, va, periodic), 0);
+    assert_int_equal(vs_waveform_set_table(&b, 5, t, vb, periodic), 0);
+    assert_true(vs_waveform_same_knots(&a, &b));
+    size_t hint_a = 0, hint_b = 0;
+    /* Forward in small steps, then jumps back and forth, knots included. */
+    for (int i = -20; i < 260; ++i) {
+      double tt = i < 200 ? 0.025 * i : 7.3 - 0.61 * (i - 200) * (i % 2 ? 1 : -1);
+      if (i % 17 == 0) tt = t[(size_t)(i / 17) % 5];
+      double ea = vs_waveform_eval(&a, tt), eb = vs_waveform_eval(&b, tt);
+      assert_true(vs_waveform_eval_hint(&a, tt, &hint_a) == ea);
+      vs_wave_place at = vs_waveform_locate(&b, tt, &hint_b);
+      assert_true(vs_waveform_eval_at(&a, &at) == ea);
+      assert_true(vs_waveform_eval_at(&b, &at) == eb);
+    }
+    vs_waveform c = vs_waveform_constant(0.0);
+    const double tc[] = {0.0, 0.5, 0.8, 2.0, 3.0};
+    assert_int_equal(vs_waveform_set_table(&c, 5, tc, va, periodic), 0);
+    assert_false(vs_waveform_same_knots(&a, &c));
+    vs_waveform_clear(&a);
+    vs_waveform_clear(&b);
+    vs_waveform_clear(&c);
+  }
+}
+
 static void linear_wall(void **state) {
   (void)state;
   vs_wall w = vs_wall_linear(2.0, 10.0);
@@ -88,6 +122,28 @@ static void tube_law_values_inverse_and_slope(void **state) {
     double back = 0;
     assert_int_equal(vs_wall_volume(&w, p, &back), 0);
     assert_close(back, v, 1e-12);
+  }
+}
+
+/* Exponents other than Shapiro's: integers and half-integers take a
+ * faster path than pow(), any other exponent pow() itself. */
+static void tube_law_other_exponents(void **state) {
+  (void)state;
+  const double ms[] = {7.0, 4.5, 2.3}, ns[] = {-2.5, -1.0, -0.7};
+  const double alphas[] = {0.05, 0.3, 0.9, 1.0, 1.1, 1.3};
+  for (size_t e = 0; e < 3; ++e) {
+    vs_wall w = vs_wall_tube_law(40.0, 1.0, 10.0);
+    w.m = ms[e];
+    w.n = ns[e];
+    for (size_t i = 0; i < sizeof alphas / sizeof *alphas; ++i) {
+      double a = alphas[i], d;
+      double p = vs_wall_pressure(&w, 10.0 * a, &d);
+      double exact = 40.0 * (pow(a, ms[e]) - pow(a, ns[e]));
+      assert_true(fabs(p - exact) <= 1e-13 * fmax(1.0, fabs(exact)));
+      double dexact = 40.0 * (ms[e] * pow(a, ms[e] - 1.0) -
+                              ns[e] * pow(a, ns[e] - 1.0)) / 10.0;
+      assert_close(d, dexact, 1e-13);
+    }
   }
 }
 
@@ -164,9 +220,11 @@ int main(void) {
       cmocka_unit_test(waveform_table_interpolates_and_holds),
       cmocka_unit_test(waveform_periodic_table_repeats),
       cmocka_unit_test(waveform_sine),
+      cmocka_unit_test(waveform_hint_and_shared_knots_match_eval),
       cmocka_unit_test(linear_wall),
       cmocka_unit_test(tube_law_values_inverse_and_slope),
       cmocka_unit_test(tube_law_two_stiffnesses),
+      cmocka_unit_test(tube_law_other_exponents),
       cmocka_unit_test(poiseuille_common_iliac),
       cmocka_unit_test(collapse_factor_continuous_with_slope),
       cmocka_unit_test(young_tsai_quoted_gradients),

@@ -2,6 +2,7 @@
  *
  *   build/tools/venosim-bench [--quick] [--repeats N] [--max-n N]
  *                             [--only-chain N] [--only-import N]
+ *                             [--only-default] [--arm NAME]
  *                             [--only-memory] [--order K] [--refine]
  *   build/tools/venosim-bench --chain-json N CYCLES
  *
@@ -21,7 +22,9 @@
  * --chain-json N CYCLES prints the chain as svZeroDSolver JSON (for
  * venosim run, /usr/bin/time -v).
  * --only-chain N runs one chain of N vessels once, --only-import N only
- * imports it (for perf, callgrind); --only-memory prints (d) alone.
+ * imports it (for perf, callgrind); --only-memory prints (d) alone;
+ * --only-default prints (a) alone, and --arm NAME (healthy: the default
+ * walking case, cases/healthy_leg.yaml) only that run of it.
  * Not a test: it asserts nothing; the numbers go in the issue's notes. */
 #include <errno.h>
 #include <math.h>
@@ -176,7 +179,8 @@ static vs_svzerod_model *chain_model(int n, int cycles, double *import_s) {
 /* ---- one run ---------------------------------------------------------------- */
 
 typedef struct {
-  double wall_s;
+  double wall_s;             /* median of the repeats */
+  double wall_min_s, wall_max_s; /* their scatter */
   vs_solver_stats st;
   int ok;
 } run_cost;
@@ -195,7 +199,7 @@ static run_cost run_once(const vs_network *net, const vs_solver_options *o,
     exit(1);
   }
   int rc = vs_integrate(sys, o, res);
-  c.wall_s = now_s() - t0;
+  c.wall_s = c.wall_min_s = c.wall_max_s = now_s() - t0;
   c.st = res->stats;
   c.ok = rc == 0 && res->status == VS_RUN_OK;
   if (!c.ok) fprintf(stderr, "venosim-bench: run failed: %s\n", res->message);
@@ -214,24 +218,59 @@ static run_cost run_median(const vs_network *net, const vs_solver_options *o,
     c = run_once(net, o, NULL);
     w[i] = c.wall_s;
   }
-  c.wall_s = median(w, (size_t)repeats);
+  c.wall_s = median(w, (size_t)repeats); /* sorts w */
+  c.wall_min_s = w[0];
+  c.wall_max_s = w[repeats - 1];
   return c;
 }
 
 static void print_cost_header(const char *first) {
-  printf("| %-22s | states | nnz | wall ms (median) | steps | RHS | Jac | "
-         "lin setups | Newton iters | err fails | order |\n",
+  printf("| %-22s | states | nnz | wall ms: median (min to max) | steps | "
+         "RHS | Jac | lin setups | Newton iters | err fails | order |\n",
          first);
   printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 }
 
 static void print_cost(const char *label, const run_cost *c) {
-  printf("| %-22s | %ld | %ld | %.2f | %ld | %ld | %ld | %ld | %ld | %ld | %d "
-         "|%s\n",
+  printf("| %-22s | %ld | %ld | %.2f (%.2f to %.2f) | %ld | %ld | %ld | %ld | "
+         "%ld | %ld | %d |%s\n",
          label, c->st.n_states, c->st.jac_nonzeros, 1e3 * c->wall_s,
+         1e3 * c->wall_min_s, 1e3 * c->wall_max_s,
          c->st.steps, c->st.rhs_evals, c->st.jac_evals, c->st.lin_setups,
          c->st.nonlin_iters, c->st.error_test_fails, c->st.last_order,
          c->ok ? "" : " FAILED");
+}
+
+/* ---- (a) the default case ------------------------------------------------------- */
+
+/* Each run of the demonstration (only the one named `arm`, if not NULL),
+ * `repeats` times; returns 0 or 1 if `arm` names no run. */
+static int default_section(const vs_demo *demo, int repeats, const char *arm) {
+  int found = 0;
+  for (size_t i = 0; i < demo->n_runs; ++i)
+    found += !arm || strcmp(arm, demo->runs[i].name) == 0;
+  if (!found) {
+    fprintf(stderr, "venosim-bench: the demonstration has no run '%s'\n", arm);
+    return 1;
+  }
+  printf("## (a) Default case: the built-in demonstration (the default leg "
+         "through the protocol, walk included)\n\n%s\n%zu runs of %g s "
+         "simulated each; median of %d repeats. The run 'healthy' is the "
+         "default walking case (cases/healthy_leg.yaml).\n\n",
+         demo->description, demo->n_runs, demo->runs[0].solver.t_end_s,
+         repeats);
+  print_cost_header("run");
+  double total = 0;
+  for (size_t i = 0; i < demo->n_runs; ++i) {
+    if (arm && strcmp(arm, demo->runs[i].name) != 0) continue;
+    run_cost c = run_median(demo->runs[i].network, &demo->runs[i].solver,
+                            repeats);
+    print_cost(demo->runs[i].name, &c);
+    total += c.wall_s;
+  }
+  printf("\nSum of the medians of the %d run%s shown: %.1f ms (one "
+         "thread).\n\n", found, found > 1 ? "s" : "", 1e3 * total);
+  return 0;
 }
 
 /* ---- (c) HDF5 share ------------------------------------------------------------ */
@@ -594,7 +633,8 @@ static int parse_int(const char *s, int lo, int hi, const char *what) {
 
 int main(int argc, char **argv) {
   int quick = 0, repeats = 0, max_n = 10000, only_chain = 0, order = 5;
-  int only_import = 0, order_given = 0, only_memory = 0;
+  int only_import = 0, order_given = 0, only_memory = 0, only_default = 0;
+  const char *arm = NULL;
   if (argc >= 6 && strcmp(argv[1], "--peak") == 0) {
     /* Internal: one case in this fresh process (demo|chain|leg, N, cycles
      * or lengthening, integrate|memory|stream): its peak memory out, and
@@ -633,13 +673,17 @@ int main(int argc, char **argv) {
       g_refine = 1;
     else if (strcmp(argv[i], "--only-memory") == 0)
       only_memory = 1;
+    else if (strcmp(argv[i], "--only-default") == 0)
+      only_default = 1;
+    else if (strcmp(argv[i], "--arm") == 0 && i + 1 < argc)
+      arm = argv[++i], only_default = 1;
     else if (strcmp(argv[i], "--only-import") == 0 && i + 1 < argc)
       only_import = parse_int(argv[++i], 1, 1000000, "--only-import");
     else {
       fprintf(stderr,
               "usage: venosim-bench [--quick] [--repeats N] [--max-n N] "
               "[--only-chain N] [--only-import N] [--only-memory] "
-              "[--order K] [--refine]\n"
+              "[--only-default] [--arm NAME] [--order K] [--refine]\n"
               "       venosim-bench --chain-json N CYCLES\n");
       return 1;
     }
@@ -669,6 +713,18 @@ int main(int argc, char **argv) {
     vs_svzerod_free(&m);
     return c.ok ? 0 : 2;
   }
+  if (only_default) {
+    /* Section (a) alone, or one run of it, for timing and profilers. */
+    vs_demo demo;
+    char msg[512];
+    if (vs_demo_create(&demo, msg, sizeof msg)) {
+      fprintf(stderr, "venosim-bench: demo: %s\n", msg);
+      return 1;
+    }
+    int rc = default_section(&demo, repeats ? repeats : 7, arm);
+    vs_demo_clear(&demo);
+    return rc;
+  }
   if (quick) max_n = max_n < 1000 ? max_n : 1000;
   double t_total = now_s();
   printf("# venosim-bench (venosim %s, commit %s; SUNDIALS %s, HDF5 %s)\n\n",
@@ -682,20 +738,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "venosim-bench: demo: %s\n", msg);
     return 1;
   }
-  int rep_a = repeats ? repeats : quick ? 3 : 7;
-  printf("## (a) Default case: the built-in demonstration (the default leg "
-         "through the protocol, walk included)\n\n%s\n%zu runs of %g s "
-         "simulated each; median of %d repeats.\n\n",
-         demo.description, demo.n_runs, demo.runs[0].solver.t_end_s, rep_a);
-  print_cost_header("run");
-  double demo_total = 0;
-  for (size_t i = 0; i < demo.n_runs; ++i) {
-    run_cost c = run_median(demo.runs[i].network, &demo.runs[i].solver, rep_a);
-    print_cost(demo.runs[i].name, &c);
-    demo_total += c.wall_s;
-  }
-  printf("\nAll %zu demonstration runs: %.1f ms (one thread).\n\n",
-         demo.n_runs, 1e3 * demo_total);
+  default_section(&demo, repeats ? repeats : quick ? 3 : 7, NULL);
 
   /* (b): order 2 (A-stable, for stiff oscillatory chains) and 5 (CVODE's
    * default), or the order asked for. */
