@@ -136,6 +136,11 @@ static const vs_schema_key solver_keys[] = {
      .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_DENSE_MAX_STATES,
      .range = VS_RANGE_CC, .min = 1, .max = 1e7,
      .desc = "auto uses the dense solver up to this many states"},
+    {.key = "jac_eval_steps", .type = VS_ST_INTEGER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_JAC_EVAL_STEPS,
+     .range = VS_RANGE_CC, .min = 0, .max = 1e6,
+     .desc = "most steps between two Jacobian evaluations (0: automatic, "
+             "10 with valves, CVODE's 51 without)"},
     {0}};
 
 static const vs_schema_key wall_keys[] = {
@@ -879,6 +884,7 @@ double vs_schema_default_number(const vs_schema_key *k) {
   case VS_BIND_SOLVER_LINEAR_SOLVER: return (double)o.linear_solver;
   case VS_BIND_SOLVER_DENSE_MAX_STATES: return (double)o.dense_max_states;
   case VS_BIND_SOLVER_STAB_LIM_DET: return o.stability_limit_detection;
+  case VS_BIND_SOLVER_JAC_EVAL_STEPS: return (double)o.jac_eval_steps;
   case VS_BIND_WALL_M: return w.m;
   case VS_BIND_WALL_N: return w.n;
   case VS_BIND_STENOSIS_KT: return s.kt;
@@ -940,6 +946,7 @@ int vs_schema_solver_set(vs_solver_options *o, const vs_schema_key *k,
     break;
   case VS_BIND_SOLVER_DENSE_MAX_STATES: o->dense_max_states = (long)x; break;
   case VS_BIND_SOLVER_STAB_LIM_DET: o->stability_limit_detection = x != 0; break;
+  case VS_BIND_SOLVER_JAC_EVAL_STEPS: o->jac_eval_steps = (long)x; break;
   default: return VS_EINVAL;
   }
   return VS_OK;
