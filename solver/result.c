@@ -122,10 +122,9 @@ static int spill_file_open(const char *dir) {
 
 /* Whole-buffer pwrite/pread: a short transfer is retried, never taken for
  * all of it. A read past the end of the file is an I/O error. */
-static int write_all(int fd, const void *buf, size_t n, off_t off) {
-  const char *p = buf;
+static int transfer_all(int fd, char *p, size_t n, off_t off, int writing) {
   while (n > 0) {
-    ssize_t k = pwrite(fd, p, n, off);
+    ssize_t k = writing ? pwrite(fd, p, n, off) : pread(fd, p, n, off);
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) {
       if (k == 0) errno = EIO;
@@ -136,18 +135,13 @@ static int write_all(int fd, const void *buf, size_t n, off_t off) {
   return 0;
 }
 
+static int write_all(int fd, const void *buf, size_t n, off_t off) {
+  /* pwrite only reads the buffer: the cast drops no promise. */
+  return transfer_all(fd, (char *)(uintptr_t)buf, n, off, 1);
+}
+
 static int read_all(int fd, void *buf, size_t n, off_t off) {
-  char *p = buf;
-  while (n > 0) {
-    ssize_t k = pread(fd, p, n, off);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      if (k == 0) errno = EIO;
-      return -1;
-    }
-    p += k, n -= (size_t)k, off += k;
-  }
-  return 0;
+  return transfer_all(fd, buf, n, off, 0);
 }
 
 static off_t block_offset(const vs_sample_store *st, size_t b) {

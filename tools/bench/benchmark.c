@@ -275,6 +275,26 @@ static int default_section(const vs_demo *demo, int repeats, const char *arm) {
 
 /* ---- (c) HDF5 share ------------------------------------------------------------ */
 
+/* Writer metadata for n_runs, as the command's; with one /summary column
+ * per metric (cols: room for vs_metrics_count()) unless cols is NULL. */
+static vs_output_meta bench_meta(size_t n_runs, vs_column_info *cols) {
+  vs_output_meta meta = {.creator = "venosim-bench",
+                         .version = VS_VERSION_STRING,
+                         .git_commit = VS_GIT_COMMIT,
+                         .author = "bench",
+                         .command_line = "venosim-bench",
+                         .threads = 1,
+                         .n_runs = n_runs,
+                         .sundials_version = vs_sundials_version()};
+  if (!cols) return meta;
+  const vs_metric_info *m = vs_metrics_table();
+  for (size_t i = 0; i < vs_metrics_count(); ++i)
+    cols[i] = (vs_column_info){m[i].name, m[i].unit, m[i].description};
+  meta.n_summary_columns = vs_metrics_count();
+  meta.summary_columns = cols;
+  return meta;
+}
+
 /* Seconds to write one result through vs_writer (open, add, finish). */
 static double write_seconds(const vs_run_result *res) {
   char dir[] = "/tmp/venosim-bench-XXXXXX", path[600], msg[1024];
@@ -283,14 +303,7 @@ static double write_seconds(const vs_run_result *res) {
     exit(1);
   }
   snprintf(path, sizeof path, "%s/bench.h5", dir);
-  vs_output_meta meta = {.creator = "venosim-bench",
-                         .version = VS_VERSION_STRING,
-                         .git_commit = VS_GIT_COMMIT,
-                         .author = "bench",
-                         .command_line = "venosim-bench",
-                         .threads = 1,
-                         .n_runs = 1,
-                         .sundials_version = vs_sundials_version()};
+  vs_output_meta meta = bench_meta(1, NULL);
   vs_writer *w = NULL;
   double t0 = now_s();
   if (vs_writer_open(&w, path, &meta, msg, sizeof msg) ||
@@ -377,24 +390,6 @@ static vs_network *leg_network(int scale, vs_solver_options *o) {
   o->max_step_s = VS_LEG_MAX_STEP_S;
   o->stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
   return net;
-}
-
-/* Writer metadata with one /summary column per metric, as the command's. */
-static vs_output_meta bench_meta(size_t n_runs, vs_column_info *cols) {
-  const vs_metric_info *m = vs_metrics_table();
-  for (size_t i = 0; i < vs_metrics_count(); ++i)
-    cols[i] = (vs_column_info){m[i].name, m[i].unit, m[i].description};
-  vs_output_meta meta = {.creator = "venosim-bench",
-                         .version = VS_VERSION_STRING,
-                         .git_commit = VS_GIT_COMMIT,
-                         .author = "bench",
-                         .command_line = "venosim-bench",
-                         .threads = 1,
-                         .n_runs = n_runs,
-                         .n_summary_columns = vs_metrics_count(),
-                         .summary_columns = cols,
-                         .sundials_version = vs_sundials_version()};
-  return meta;
 }
 
 /* The largest run's output, seen by run_path_case: samples and MiB of its
