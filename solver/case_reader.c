@@ -1025,6 +1025,15 @@ static int add_boundary(reader *r, vs_network *net, const cval *b) {
 static int add_link(reader *r, vs_network *net, const cval *l) {
   const cval *d = kid(l, "diameter_mm"), *len = kid(l, "length_cm");
   const cval *st = kid(l, "stenosis"), *v = kid(l, "valve");
+  if (v->given && num_of(l, "poiseuille") == 0) {
+    /* The station counts the Poiseuille drop of its length (valve.h). */
+    const cval *station = kid(v, "station_length_cm");
+    if (station->from_file && station->num > 0)
+      return fail(r, VS_ESCHEMA, station->key_line, station->key_col,
+                  "link '%s': valve.station_length_cm needs poiseuille: true "
+                  "(the station counts the vein's Poiseuille drop)",
+                  str_of(l, "name"));
+  }
   vs_link_spec s = vs_link_spec_default();
   s.name = str_of(l, "name");
   s.from = str_of(l, "from");

@@ -416,6 +416,13 @@ static int validate_link(const vs_link_spec *l, char *msg, size_t msglen) {
     snprintf(msg, msglen, "link '%s': needs a positive length", l->name);
     return VS_ENETWORK;
   }
+  if (l->has_valve && l->valve.station_length_cm > 0 && !l->poiseuille) {
+    /* The station adds the Poiseuille drop of the rest of its length. */
+    snprintf(msg, msglen,
+             "link '%s': a valve station needs Poiseuille geometry",
+             l->name);
+    return VS_ENETWORK;
+  }
   if (l->collapsible && !l->poiseuille) {
     snprintf(msg, msglen, "link '%s': collapsible needs Poiseuille geometry",
              l->name);
