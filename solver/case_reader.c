@@ -1805,6 +1805,9 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
                                                    "compartments_per_segment")];
     if (!order->from_file && n_comp->num >= 2)
       order->num = VS_LEG_FINE_MAX_ORDER;
+    cval *atol_valve =
+        &solver->kids[vs_schema_find(solver->sub, "atol_valve")];
+    if (!atol_valve->from_file) atol_valve->num = VS_LEG_ATOL_VALVE;
   }
   if ((rc = check_arms(&r, &root, arm, cs))) goto done;
   if (kid(&root, "leg")->given) {

@@ -120,6 +120,18 @@ double vs_leg_protocol_duration(const vs_leg_protocol *p) {
   return ph[n - 1].t_end_s;
 }
 
+vs_solver_options vs_leg_solver_options(const vs_leg *leg,
+                                        const vs_leg_protocol *p) {
+  vs_solver_options o = vs_solver_options_default();
+  o.t_end_s = vs_leg_protocol_duration(p);
+  o.output_dt_s = p->output_dt_s;
+  o.max_step_s = VS_LEG_MAX_STEP_S;
+  o.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
+  o.atol_valve = VS_LEG_ATOL_VALVE;
+  if (leg->compartments_per_segment >= 2) o.max_order = VS_LEG_FINE_MAX_ORDER;
+  return o;
+}
+
 /* ---- the protocol as functions of time ---------------------------------- */
 
 typedef struct {

@@ -122,12 +122,16 @@ int vs_demo_create(vs_demo *demo, char *msg, size_t msglen) {
   }
   demo->n_runs = n;
   demo->arms = k_arm_names;
+  /* Every arm is the default leg (one compartment per segment) with its
+   * lesions and treatments: the same solver options. */
   vs_leg_protocol p = vs_leg_protocol_default();
-  vs_solver_options opt = vs_solver_options_default();
-  opt.t_end_s = vs_leg_protocol_duration(&p);
-  opt.output_dt_s = p.output_dt_s;
-  opt.max_step_s = VS_LEG_MAX_STEP_S;
-  opt.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
+  vs_leg leg;
+  if (vs_leg_default(&leg)) {
+    vs_demo_clear(demo);
+    return VS_ENOMEM;
+  }
+  vs_solver_options opt = vs_leg_solver_options(&leg, &p);
+  vs_leg_clear(&leg);
   for (size_t i = 0; i < n; ++i) {
     int rc = build_arm((demo_arm)i, &demo->networks[i], msg, msglen);
     if (rc) {

@@ -36,12 +36,7 @@ static vs_run_result *integrate_leg(const vs_leg *leg,
   if (vs_system_create(net, &sys, msg, sizeof msg)) fail_msg("%s", msg);
   vs_run_result *r = NULL;
   assert_int_equal(vs_result_create(&r, "leg"), 0);
-  vs_solver_options o = vs_solver_options_default();
-  o.t_end_s = vs_leg_protocol_duration(p);
-  o.output_dt_s = p->output_dt_s;
-  o.max_step_s = VS_LEG_MAX_STEP_S;
-  o.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
-  if (leg->compartments_per_segment >= 2) o.max_order = VS_LEG_FINE_MAX_ORDER;
+  vs_solver_options o = vs_leg_solver_options(leg, p);
   if (vs_integrate(sys, &o, r)) fail_msg("integration: %s", r->message);
   vs_system_free(&sys);
   vs_network_free(&net);

@@ -102,6 +102,7 @@ static const leg_run *get_run(run_id id) {
   vs_leg_protocol p = vs_leg_protocol_default();
   char msg[512];
   if (vs_leg_build(&leg, &p, &lr->net, msg, sizeof msg)) fail_msg("%s", msg);
+  vs_solver_options o = vs_leg_solver_options(&leg, &p);
   vs_leg_clear(&leg);
   vs_run_result *r = NULL;
   assert_int_equal(vs_result_create(&r, "treatment"), 0);
@@ -114,11 +115,6 @@ static const leg_run *get_run(run_id id) {
   r->viscosity_mpa_s = vs_network_viscosity_mpa_s(lr->net);
   vs_system *sys = NULL;
   if (vs_system_create(lr->net, &sys, msg, sizeof msg)) fail_msg("%s", msg);
-  vs_solver_options o = vs_solver_options_default();
-  o.t_end_s = vs_leg_protocol_duration(&p);
-  o.output_dt_s = p.output_dt_s;
-  o.max_step_s = VS_LEG_MAX_STEP_S;
-  o.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
   if (vs_integrate(sys, &o, r)) fail_msg("integration: %s", r->message);
   vs_system_free(&sys);
   r->n_metrics = vs_metrics_count();
