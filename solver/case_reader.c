@@ -1800,11 +1800,7 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
                                              "stability_limit_detection")];
     if (!sld->from_file) sld->num = VS_LEG_STABILITY_LIMIT_DETECTION;
     cval *order = &solver->kids[vs_schema_find(solver->sub, "max_order")];
-    const cval *leg = kid(&root, "leg");
-    const cval *n_comp = &leg->kids[vs_schema_find(leg->sub,
-                                                   "compartments_per_segment")];
-    if (!order->from_file && n_comp->num >= 2)
-      order->num = VS_LEG_FINE_MAX_ORDER;
+    if (!order->from_file) order->num = VS_LEG_MAX_ORDER;
     cval *atol_valve =
         &solver->kids[vs_schema_find(solver->sub, "atol_valve")];
     if (!atol_valve->from_file) atol_valve->num = VS_LEG_ATOL_VALVE;

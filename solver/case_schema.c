@@ -588,7 +588,8 @@ static const vs_schema_key leg_keys[] = {
      .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_LEG_UNSIGNED,
      .field = offsetof(vs_leg, compartments_per_segment),
      .range = VS_RANGE_CC, .min = 1, .max = 64,
-     .desc = "1D resolution: compartments along each segment"},
+     .desc = "1D resolution: cells per stretch of a segment between its "
+             "ends and junctions (the fitted mesh)"},
     LEG_NUM("wall_stiffness_scale", "1", VS_RANGE_OC, 0, 100,
             wall_stiffness_scale, "multiplies every segment's K"),
     LEG_NUM("arterial_pressure_mmhg", "mmHg", VS_RANGE_CC, 40, 200,

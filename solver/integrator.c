@@ -374,6 +374,8 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
     return VS_EINVAL;
   }
   size_t n = sys->n_state;
+  /* The leg's sites weigh compartments by their lengths (leg_metrics.c). */
+  if (!res->topology.n_nodes) (void)vs_result_describe_network(res, sys->net);
   /* Fixed output grid t_k = k dt; the last sample is t_end itself. */
   size_t n_samples = (size_t)floor(opt->t_end_s / opt->output_dt_s + 1e-9) + 1;
   int extra_end = (double)(n_samples - 1) * opt->output_dt_s <

@@ -122,13 +122,14 @@ double vs_leg_protocol_duration(const vs_leg_protocol *p) {
 
 vs_solver_options vs_leg_solver_options(const vs_leg *leg,
                                         const vs_leg_protocol *p) {
+  (void)leg; /* every leg takes the same options today */
   vs_solver_options o = vs_solver_options_default();
   o.t_end_s = vs_leg_protocol_duration(p);
   o.output_dt_s = p->output_dt_s;
   o.max_step_s = VS_LEG_MAX_STEP_S;
   o.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
   o.atol_valve = VS_LEG_ATOL_VALVE;
-  if (leg->compartments_per_segment >= 2) o.max_order = VS_LEG_FINE_MAX_ORDER;
+  o.max_order = VS_LEG_MAX_ORDER;
   return o;
 }
 
@@ -383,21 +384,94 @@ static unsigned n_of(const vs_leg *leg) {
   return leg->compartments_per_segment ? leg->compartments_per_segment : 1;
 }
 
-/* Compartment of `segment` at fraction `at` along it (0 distal, 1 proximal). */
-static void compartment_at(const vs_leg *leg, const char *segment, double at,
-                           char *out, size_t len) {
-  unsigned n = n_of(leg);
-  unsigned k = (unsigned)ceil(at * n);
-  if (k < 1) k = 1;
-  if (k > n) k = n;
-  vs_leg_compartment_name(segment, k, out, len);
-}
-
 static const vs_leg_segment *segment_named(const vs_leg *leg,
                                            const char *name) {
   for (size_t i = 0; i < leg->n_segments; ++i)
     if (strcmp(leg->segments[i].name, name) == 0) return &leg->segments[i];
   return NULL;
+}
+
+/* Where other veins join segment s, as sorted fractions of its length; a
+ * new array (NULL with *count 0 when there are none or memory ran out). */
+static double *junctions(const vs_leg *leg, const vs_leg_segment *s,
+                         size_t *count) {
+  size_t cap = 2 * leg->n_connections + leg->n_segments, n = 0;
+  double *at = cap ? malloc(cap * sizeof *at) : NULL;
+  for (size_t i = 0; at && i < leg->n_connections; ++i) {
+    const vs_leg_connection *c = &leg->connections[i];
+    if (strcmp(c->from, s->name) == 0) at[n++] = c->from_at;
+    if (strcmp(c->to, s->name) == 0) at[n++] = c->to_at;
+  }
+  for (size_t i = 0; at && i < leg->n_segments; ++i)
+    if (strcmp(leg->segments[i].drains_to, s->name) == 0)
+      at[n++] = leg->segments[i].drains_at;
+  if (at) qsort(at, n, sizeof *at, cmp_double);
+  *count = at ? n : 0;
+  return at;
+}
+
+/* Appends edge x (counting every edge, storing those that fit). */
+static void put_edge(double *edges, unsigned cap, unsigned *m, double x) {
+  if (*m < cap) edges[*m] = x;
+  ++*m;
+}
+
+unsigned vs_leg_segment_mesh(const vs_leg *leg, const vs_leg_segment *s,
+                             double *edges, unsigned cap) {
+  unsigned n = n_of(leg), m = 0;
+  /* The short cells: their n = 1 fraction over n, but at least the minimum
+   * length of vein unless that exceeds the n = 1 fraction. */
+  double floor_frac = VS_LEG_MESH_MIN_CELL_CM / s->length_cm;
+  double e = fmax(VS_LEG_MESH_END / n, fmin(VS_LEG_MESH_END, floor_frac));
+  double j = fmax(VS_LEG_MESH_JOIN / n, fmin(VS_LEG_MESH_JOIN, floor_frac));
+  size_t n_join = 0;
+  double *join = junctions(leg, s, &n_join);
+  double last = e, top = 1.0 - e;
+  put_edge(edges, cap, &m, 0.0);
+  put_edge(edges, cap, &m, e);
+  for (size_t q = 0; q < n_join; ++q) {
+    double a = join[q] - 0.5 * j, b = join[q] + 0.5 * j;
+    /* A junction inside an end cell, or less than half a junction cell
+     * beyond the previous one, shares that cell. */
+    if (a < last + 0.5 * j || b > top - 0.5 * j) continue;
+    for (unsigned i = 1; i <= n; ++i)
+      put_edge(edges, cap, &m, last + (a - last) * i / n);
+    put_edge(edges, cap, &m, b);
+    last = b;
+  }
+  free(join);
+  for (unsigned i = 1; i <= n; ++i)
+    put_edge(edges, cap, &m, last + (top - last) * i / n);
+  put_edge(edges, cap, &m, 1.0);
+  return m - 1;
+}
+
+/* The cells of segment s in a new array of cells + 1 edges (NULL: out of
+ * memory). */
+static double *segment_edges(const vs_leg *leg, const vs_leg_segment *s,
+                             unsigned *cells) {
+  *cells = vs_leg_segment_mesh(leg, s, NULL, 0);
+  double *edges = malloc((*cells + 1) * sizeof *edges);
+  if (edges) vs_leg_segment_mesh(leg, s, edges, *cells + 1);
+  return edges;
+}
+
+/* Compartment of `segment` at fraction `at` along it (0 distal, 1
+ * proximal): the cell holding it, the proximal one on an edge. VS_OK, or
+ * VS_ENOMEM with the reason in msg. */
+static int compartment_at(const vs_leg *leg, const char *segment, double at,
+                          char *out, size_t len, char *msg, size_t msglen) {
+  const vs_leg_segment *s = segment_named(leg, segment);
+  unsigned cells = 1, k = 1;
+  double *edges = s ? segment_edges(leg, s, &cells) : NULL;
+  if (s && !edges) {
+    snprintf(msg, msglen, "leg: out of memory for the mesh of '%s'", segment);
+    return VS_ENOMEM;
+  }
+  while (edges && k < cells && !(at < edges[k])) ++k;
+  free(edges);
+  vs_leg_compartment_name(segment, k, out, len);
+  return VS_OK;
 }
 
 static const vs_valve *valve_named(const vs_leg *leg, const char *name) {
@@ -463,28 +537,31 @@ static void drain_link_name(const vs_leg_segment *s, char *out, size_t len) {
              s->drains_to[0] ? s->drains_to : "outlet");
 }
 
-static int add_segment(const timeline *tl, const knots *k, double *scratch,
-                       vs_network *net, size_t index, char *msg,
-                       size_t msglen) {
+/* A segment's compartments and links on the mesh of n cells with the given
+ * edges. */
+static int add_segment_cells(const timeline *tl, const knots *k,
+                             double *scratch, vs_network *net, size_t index,
+                             const double *edges, unsigned n, char *msg,
+                             size_t msglen) {
   const vs_leg *leg = tl->leg;
   const vs_leg_segment *s = &leg->segments[index];
   const vs_leg_segment_state *st = &tl->state[index];
-  unsigned n = n_of(leg);
-  double l = s->length_cm / n;
   double a0 = s->n_parallel * VS_PI * s->diameter_mm * s->diameter_mm / 400.0;
   double p_init = leg->outlet_pressure_mmhg + 3.0;
   for (unsigned i = 1; i <= n; ++i) {
     char name[48];
     vs_leg_compartment_name(s->name, i, name, sizeof name);
-    comp_arg arg = {s, st, s->z_distal_cm + (i - 0.5) / n *
-                                                (s->z_proximal_cm - s->z_distal_cm)};
+    double centre = 0.5 * (edges[i - 1] + edges[i]);
+    double l = s->length_cm * (edges[i] - edges[i - 1]);
+    comp_arg arg = {s, st, s->z_distal_cm + centre * (s->z_proximal_cm -
+                                                      s->z_distal_cm)};
     vs_compartment_spec c = {.name = name, .height_cm = arg.z};
     double stiff = leg->wall_stiffness_scale * st->stiffening;
     double area = a0;
     /* A stent holds the proximal stented_length of the segment open at its
      * lumen: a compartment whose middle lies under it is stented. */
     if (st->stent_lumen_mm > 0 &&
-        (n - i + 0.5) * l <= st->stented_length_cm + 1e-9) {
+        (1.0 - centre) * s->length_cm <= st->stented_length_cm + 1e-9) {
       /* The stent, not the scar it holds open, sets the wall's stiffness. */
       stiff = leg->wall_stiffness_scale * st->stent_stiffening;
       area = s->n_parallel * VS_PI * st->stent_lumen_mm * st->stent_lumen_mm /
@@ -503,12 +580,14 @@ static int add_segment(const timeline *tl, const knots *k, double *scratch,
       return VS_ENETWORK;
     }
   }
-  /* The segment's own links: k -> k+1, then its proximal junction. */
+  /* The segment's own links: k -> k+1, centre to centre, then its
+   * proximal junction, one end cell long. */
   for (unsigned i = 1; i < n; ++i) {
     char a[48], b[48], name[64];
     vs_leg_compartment_name(s->name, i, a, sizeof a);
     vs_leg_compartment_name(s->name, i + 1, b, sizeof b);
     snprintf(name, sizeof name, "%s_%u_%u", s->name, i, i + 1);
+    double l = 0.5 * s->length_cm * (edges[i + 1] - edges[i - 1]);
     int rc = add_vein_link(leg, net, name, a, b, s->diameter_mm, s->n_parallel,
                            l, NULL, 0.0, NULL, msg, msglen);
     if (rc) return rc;
@@ -521,7 +600,9 @@ static int add_segment(const timeline *tl, const knots *k, double *scratch,
                s->name, s->drains_to);
       return VS_ENETWORK;
     }
-    compartment_at(leg, s->drains_to, s->drains_at, target, sizeof target);
+    int rc = compartment_at(leg, s->drains_to, s->drains_at, target,
+                            sizeof target, msg, msglen);
+    if (rc) return rc;
   } else {
     snprintf(target, sizeof target, "%s", VS_LEG_OUTLET);
   }
@@ -530,8 +611,26 @@ static int add_segment(const timeline *tl, const knots *k, double *scratch,
   if (!(st->area_ratio > 0)) return VS_OK;
   /* A lesion narrows the segment where it drains. */
   return add_vein_link(leg, net, name, last, target, s->diameter_mm,
-                       s->n_parallel, l, s->valve, s->length_cm, st, msg,
-                       msglen);
+                       s->n_parallel, s->length_cm * (1.0 - edges[n - 1]),
+                       s->valve, s->length_cm, st, msg, msglen);
+}
+
+/* Segment `index`'s compartments and links on its mesh. */
+static int add_segment(const timeline *tl, const knots *k, double *scratch,
+                       vs_network *net, size_t index, char *msg,
+                       size_t msglen) {
+  const vs_leg *leg = tl->leg;
+  const vs_leg_segment *s = &leg->segments[index];
+  unsigned n = 0;
+  double *edges = segment_edges(leg, s, &n);
+  if (!edges) {
+    snprintf(msg, msglen, "leg: out of memory for the mesh of '%s'", s->name);
+    return VS_ENOMEM;
+  }
+  int rc = add_segment_cells(tl, k, scratch, net, index, edges, n, msg,
+                             msglen);
+  free(edges);
+  return rc;
 }
 
 /* Every compartment must still drain to the outlet when a total occlusion
@@ -581,8 +680,10 @@ static int add_connection(const vs_leg *leg, vs_network *net,
              c->name);
     return VS_ENETWORK;
   }
-  compartment_at(leg, c->from, c->from_at, from, sizeof from);
-  compartment_at(leg, c->to, c->to_at, to, sizeof to);
+  int rc = compartment_at(leg, c->from, c->from_at, from, sizeof from, msg,
+                          msglen);
+  if (!rc) rc = compartment_at(leg, c->to, c->to_at, to, sizeof to, msg, msglen);
+  if (rc) return rc;
   const char *name = c->valve[0] ? c->valve : c->name;
   if (c->diameter_mm > 0)
     return add_vein_link(leg, net, name, from, to, c->diameter_mm,
@@ -612,8 +713,12 @@ static int add_palma(const vs_leg *leg, vs_network *net,
              VS_LEG_CFV_SEGMENT, VS_LEG_CAVA_SEGMENT);
     return VS_ENETWORK;
   }
-  compartment_at(leg, VS_LEG_CFV_SEGMENT, 0.5, from, sizeof from);
-  compartment_at(leg, VS_LEG_CAVA_SEGMENT, 0.0, to, sizeof to);
+  int rc = compartment_at(leg, VS_LEG_CFV_SEGMENT, 0.5, from, sizeof from,
+                          msg, msglen);
+  if (!rc)
+    rc = compartment_at(leg, VS_LEG_CAVA_SEGMENT, 0.0, to, sizeof to, msg,
+                        msglen);
+  if (rc) return rc;
   return add_vein_link(leg, net, VS_LEG_PALMA_LINK, from, to, t->diameter_mm,
                        1, t->length_cm, NULL, 0.0, NULL, msg, msglen);
 }
@@ -631,7 +736,8 @@ static int add_bed(const timeline *tl, const knots *k, double *scratch,
              b->name);
     return VS_ENETWORK;
   }
-  compartment_at(leg, b->segment, b->at, to, sizeof to);
+  int rc = compartment_at(leg, b->segment, b->at, to, sizeof to, msg, msglen);
+  if (rc) return rc;
   snprintf(name, sizeof name, "%s_inflow", b->name);
   /* Lying, the bed sees the arterial minus the venular pressure. Standing,
    * both columns rise, but the arterial one from the heart and the venous
@@ -648,7 +754,7 @@ static int add_bed(const timeline *tl, const knots *k, double *scratch,
   l.name = name;
   l.from = VS_LEG_ARTERY;
   l.to = to;
-  int rc = make_table(tl, k, bed_resistance, &arg, scratch, &l.resistance_wave);
+  rc = make_table(tl, k, bed_resistance, &arg, scratch, &l.resistance_wave);
   if (rc) return rc;
   l.resistance_varies = 1;
   rc = vs_network_add_link(net, &l);
@@ -744,7 +850,9 @@ int vs_leg_build(const vs_leg *leg, const vs_leg_protocol *protocol,
   }
   if (leg->contralateral_flow_ml_s > 0) {
     char ivc[48];
-    compartment_at(leg, VS_LEG_CAVA_SEGMENT, 0.0, ivc, sizeof ivc);
+    if ((rc = compartment_at(leg, VS_LEG_CAVA_SEGMENT, 0.0, ivc, sizeof ivc,
+                             msg, msglen)))
+      goto done;
     vs_flow_source_spec src = {
         .name = "contralateral_inflow",
         .compartment = ivc,

@@ -27,7 +27,9 @@ typedef struct {
 typedef struct {
   size_t n;
   size_t *cols;
-  double *sum; /* n_samples: the columns added in order, row by row */
+  double *w;   /* NULL, or each column's share of the segment's length */
+  double *sum; /* n_samples: the columns added in order, row by row (each
+                  times its share, when weighed) */
 } site;
 
 /* 1 if column name is "<segment>_<digits>". */
@@ -50,6 +52,37 @@ static int site_add_segment(site *s, const vs_series *ser, const char *seg) {
     s->cols[s->n++] = j;
   }
   return 0;
+}
+
+/* Weighs a pressure site's columns by the lengths of vein their
+ * compartments stand for (the run's network table), so that its mean is
+ * the segment's mean pressure on any mesh (leg.h). Without every length
+ * (a results file from before the table had them) the columns count
+ * alike. 0, or -1 out of memory. */
+static int site_weigh(site *s, const vs_series *ser,
+                      const vs_result_network *t) {
+  if (!s->n || !t->node_length_cm) return 0;
+  double *w = malloc(s->n * sizeof *w), total = 0.0;
+  if (!w) return -1;
+  for (size_t i = 0; i < s->n; ++i) {
+    w[i] = 0.0;
+    for (size_t j = 0; j < t->n_nodes; ++j)
+      if (strcmp(t->node_names[j], ser->column_names[s->cols[i]]) == 0)
+        w[i] = t->node_length_cm[j];
+    if (!(w[i] > 0)) {
+      free(w);
+      return 0;
+    }
+    total += w[i];
+  }
+  for (size_t i = 0; i < s->n; ++i) w[i] /= total;
+  s->w = w;
+  return 0;
+}
+
+/* Column i's weight in a site's mean. */
+static double site_weight(const site *s, size_t i) {
+  return s->w ? s->w[i] : 1.0 / (double)s->n;
 }
 
 /* A whole column of a series into a new array (NULL: out of memory, or it
@@ -86,7 +119,10 @@ static int site_load(const run_view *v, site *s, const vs_series *ser) {
   for (size_t k = 0; rc == 0 && k < v->n; ++k) s->sum[k] = 0.0;
   for (size_t i = 0; rc == 0 && i < s->n; ++i) {
     rc = vs_result_read_column(v->r, ser, s->cols[i], col) ? -1 : 0;
-    for (size_t k = 0; rc == 0 && k < v->n; ++k) s->sum[k] += col[k];
+    if (rc == 0 && s->w)
+      for (size_t k = 0; k < v->n; ++k) s->sum[k] += s->w[i] * col[k];
+    else
+      for (size_t k = 0; rc == 0 && k < v->n; ++k) s->sum[k] += col[k];
   }
   free(col);
   return rc;
@@ -102,10 +138,13 @@ static void site_clear(site *s) {
   site_unload(s);
   free(s->cols);
   s->cols = NULL;
+  free(s->w);
+  s->w = NULL;
 }
 
 static double site_mean(const site *s, size_t k) {
-  return s->n ? s->sum[k] / (double)s->n : NAN;
+  if (!s->n) return NAN;
+  return s->w ? s->sum[k] : s->sum[k] / (double)s->n;
 }
 
 static double site_sum(const site *s, size_t k) {
@@ -201,11 +240,13 @@ static double transmural_mean(const run_view *v, const char *phase,
         vs_network_compartment(r->network, (size_t)node);
     double *col = column_values(v, p, s->cols[i]);
     if (!col) return NAN;
+    double part = 0.0;
     for (size_t k = k0; k <= k1; ++k)
-      sum += col[k] - vs_waveform_eval(&c->p_ext, v->time[k]);
+      part += col[k] - vs_waveform_eval(&c->p_ext, v->time[k]);
+    sum += site_weight(s, i) * part;
     free(col);
   }
-  return sum / (double)(s->n * (k1 - k0 + 1));
+  return sum / (double)(k1 - k0 + 1);
 }
 
 double vs_leg_ulcer_incidence(double avp) {
@@ -270,7 +311,10 @@ void vs_leg_measure(const vs_run_result *r, vs_leg_measurements *m) {
   double *qcol = NULL;
   int bad = site_add_segment(&ankle, p, VS_LEG_ANKLE_SEGMENT) ||
             site_add_segment(&cfv, p, VS_LEG_CFV_SEGMENT) ||
-            site_add_segment(&cava, p, VS_LEG_CAVA_SEGMENT);
+            site_add_segment(&cava, p, VS_LEG_CAVA_SEGMENT) ||
+            site_weigh(&ankle, p, &r->topology) ||
+            site_weigh(&cfv, p, &r->topology) ||
+            site_weigh(&cava, p, &r->topology);
   for (size_t i = 0; i < leg.n_segments && !bad; ++i)
     if (leg.segments[i].in_calf)
       bad = site_add_segment(&calf, v, leg.segments[i].name);

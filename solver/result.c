@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "venosim/error.h"
+#include "venosim/network.h"
 
 /* ---- sample stores ----------------------------------------------------------
  * Rows are appended to blocks of block_rows rows. Blocks 0 .. n_disk-1 are
@@ -299,6 +300,7 @@ int vs_result_network_alloc(vs_result_network *t, size_t n_nodes,
   memset(t, 0, sizeof *t);
   t->node_names = calloc(n_nodes + 1, sizeof *t->node_names);
   t->node_height_cm = calloc(n_nodes + 1, sizeof *t->node_height_cm);
+  t->node_length_cm = calloc(n_nodes + 1, sizeof *t->node_length_cm);
   t->link_names = calloc(n_links + 1, sizeof *t->link_names);
   t->link_from = calloc(n_links + 1, sizeof *t->link_from);
   t->link_to = calloc(n_links + 1, sizeof *t->link_to);
@@ -307,7 +309,8 @@ int vs_result_network_alloc(vs_result_network *t, size_t n_nodes,
   t->link_valve = calloc(n_links + 1, sizeof *t->link_valve);
   t->n_nodes = n_nodes;
   t->n_links = n_links;
-  if (!t->node_names || !t->node_height_cm || !t->link_names ||
+  if (!t->node_names || !t->node_height_cm || !t->node_length_cm ||
+      !t->link_names ||
       !t->link_from || !t->link_to || !t->link_diameter_cm ||
       !t->link_n_parallel || !t->link_valve) {
     vs_result_network_clear(t);
@@ -327,6 +330,7 @@ void vs_result_network_clear(vs_result_network *t) {
   }
   free(t->node_names);
   free(t->node_height_cm);
+  free(t->node_length_cm);
   free(t->link_names);
   free(t->link_from);
   free(t->link_to);
@@ -334,6 +338,39 @@ void vs_result_network_clear(vs_result_network *t) {
   free(t->link_n_parallel);
   free(t->link_valve);
   memset(t, 0, sizeof *t);
+}
+
+int vs_result_describe_network(vs_run_result *r, const vs_network *net) {
+  size_t nc = vs_network_compartment_count(net);
+  size_t nn = nc + vs_network_pressure_node_count(net);
+  size_t nl = vs_network_link_count(net);
+  vs_result_network *t = &r->topology;
+  vs_result_network_clear(t);
+  if (vs_result_network_alloc(t, nn, nl)) return VS_ENOMEM;
+  int ok = 1;
+  for (size_t i = 0; i < nn && ok; ++i) {
+    ok = (t->node_names[i] = vs_text_dup(vs_network_node_name(net, i))) != 0;
+    if (i < nc) {
+      const vs_compartment_spec *c = vs_network_compartment(net, i);
+      t->node_height_cm[i] = c->height_cm;
+      t->node_length_cm[i] =
+          c->wall.kind == VS_WALL_TUBE_LAW ? c->wall.length_cm : 0.0;
+    } else {
+      t->node_height_cm[i] = vs_network_pressure_node(net, i - nc)->height_cm;
+    }
+  }
+  for (size_t k = 0; k < nl && ok; ++k) {
+    const vs_link_spec *l = vs_network_link(net, k);
+    ok = (t->link_names[k] = vs_text_dup(l->name)) &&
+         (t->link_from[k] = vs_text_dup(l->from)) &&
+         (t->link_to[k] = vs_text_dup(l->to));
+    t->link_diameter_cm[k] = l->diameter_cm;
+    t->link_n_parallel[k] = l->n_parallel > 1 ? l->n_parallel : 1;
+    t->link_valve[k] = l->has_valve ? 1.0 : 0.0;
+  }
+  if (ok) return VS_OK;
+  vs_result_network_clear(t);
+  return VS_ENOMEM;
 }
 
 vs_spill_options vs_spill_options_default(void) {

@@ -49,33 +49,6 @@ typedef struct {
   double *wall;      /* per run: its wall time, for the JSONL line */
 } progress;
 
-/* What the network joins, for the results file (diagrams). Out of memory
- * leaves the table empty: the run itself is not affected. */
-static void describe_network(const vs_network *net, vs_run_result *res) {
-  size_t nc = vs_network_compartment_count(net);
-  size_t nn = nc + vs_network_pressure_node_count(net);
-  size_t nl = vs_network_link_count(net);
-  vs_result_network *t = &res->topology;
-  if (vs_result_network_alloc(t, nn, nl)) return;
-  int ok = 1;
-  for (size_t i = 0; i < nn && ok; ++i) {
-    ok = (t->node_names[i] = vs_text_dup(vs_network_node_name(net, i))) != 0;
-    t->node_height_cm[i] =
-        i < nc ? vs_network_compartment(net, i)->height_cm
-               : vs_network_pressure_node(net, i - nc)->height_cm;
-  }
-  for (size_t k = 0; k < nl && ok; ++k) {
-    const vs_link_spec *l = vs_network_link(net, k);
-    ok = (t->link_names[k] = vs_text_dup(l->name)) &&
-         (t->link_from[k] = vs_text_dup(l->from)) &&
-         (t->link_to[k] = vs_text_dup(l->to));
-    t->link_diameter_cm[k] = l->diameter_cm;
-    t->link_n_parallel[k] = l->n_parallel > 1 ? l->n_parallel : 1;
-    t->link_valve[k] = l->has_valve ? 1.0 : 0.0;
-  }
-  if (!ok) vs_result_network_clear(t);
-}
-
 /* One run from spec to result; never fails silently: every problem ends up
  * in the result's status and message. */
 static vs_run_result *execute_one(const vs_run_job *job) {
@@ -88,7 +61,9 @@ static vs_run_result *execute_one(const vs_run_job *job) {
     res->site_lumen_mm = 10.0 * lumen_cm;
   }
   res->viscosity_mpa_s = vs_network_viscosity_mpa_s(job->network);
-  describe_network(job->network, res);
+  /* What the network joins, for the results file (diagrams) and the leg's
+   * sites; a run goes on without it. */
+  (void)vs_result_describe_network(res, job->network);
   vs_system *sys = NULL;
   char msg[512];
   int rc = vs_system_create(job->network, &sys, msg, sizeof msg);

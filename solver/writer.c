@@ -880,6 +880,11 @@ static int write_topology(const vs_writer *w, hid_t run,
                           "standing height of each node (compartments, then "
                           "pressure nodes)",
                           msg, msglen)) ||
+      (rc = write_dataset(w, g, "node_length_cm", H5T_IEEE_F64LE,
+                          H5T_NATIVE_DOUBLE, 1, nn, t->node_length_cm, "cm",
+                          "length of vein each compartment stands for (0: "
+                          "a linear wall or a pressure node)",
+                          msg, msglen)) ||
       (rc = write_strings(w, g, "link_name", (const char *const *)t->link_names,
                           t->n_links, 0, msg, msglen)) ||
       (rc = write_strings(w, g, "link_from", (const char *const *)t->link_from,
@@ -930,6 +935,11 @@ static int read_topology(hid_t run, vs_result_network *t, char *msg,
     goto done;
   if (nn > 0 && (rc = read_numbers(g, "node_height_cm", H5T_NATIVE_DOUBLE,
                                    t->node_height_cm, msg, msglen)))
+    goto done;
+  /* Files written before this dataset existed have no lengths: all 0. */
+  if (nn > 0 && H5Lexists(g, "node_length_cm", H5P_DEFAULT) > 0 &&
+      (rc = read_numbers(g, "node_length_cm", H5T_NATIVE_DOUBLE,
+                         t->node_length_cm, msg, msglen)))
     goto done;
   if (nl > 0 &&
       ((rc = read_numbers(g, "link_diameter_cm", H5T_NATIVE_DOUBLE,

@@ -50,14 +50,27 @@
  * less in the tibial veins, none outside the deep fascia), with the plantar
  * plexus squeezed at each step; about one contraction per second per leg.
  *
+ * Mesh (the 1D resolution). A segment is cut into cells fitted to where
+ * other veins join it (vs_leg_segment_mesh): a short cell at each end, a
+ * short cell centred on each junction (a perforator, a communication, a
+ * collateral, a segment draining into it), and each stretch between them
+ * cut into n = compartments_per_segment equal cells. The short cells are
+ * VS_LEG_MESH_END and VS_LEG_MESH_JOIN of the segment at n = 1 and shrink
+ * as 1/n, down to VS_LEG_MESH_MIN_CELL_CM of vein. Why: with equal cells a
+ * junction is tied to a cell's mean pressure, and half a cell away from
+ * where it joins; in the calf veins, whose top collapses standing after a
+ * contraction, that error is first order in the cell length (AVP 25.3,
+ * 28.9, 30.7, 31.9 ... 34.7 mmHg at n = 1, 2, 4, 8 ... 128). On the fitted
+ * mesh the key measurements move less than 1 % from n to 2n from n = 1.
+ *
  * Naming. Compartment k (1 = distal) of segment S is "S_k". The valve on
  * the link out of the proximal end of a segment is named in its table;
  * perforators and communications are links named in theirs. A site's
- * pressure is the mean over its segment's compartments, which is the
- * pressure at the segment's middle whatever n is: VS_LEG_ANKLE_SEGMENT (the
- * superficial vein at the ankle, where ambulatory venous pressure is
- * measured through a dorsal foot vein), VS_LEG_CFV_SEGMENT and
- * VS_LEG_CAVA_SEGMENT.
+ * pressure is the mean over its segment's compartments weighed by their
+ * lengths (the run's network table keeps them): the segment's mean pressure
+ * whatever n is. Sites: VS_LEG_ANKLE_SEGMENT (the superficial vein at the
+ * ankle, where ambulatory venous pressure is measured through a dorsal foot
+ * vein), VS_LEG_CFV_SEGMENT and VS_LEG_CAVA_SEGMENT.
  */
 #ifndef VENOSIM_LEG_H
 #define VENOSIM_LEG_H
@@ -258,7 +271,9 @@ typedef struct {
   size_t n_treatments;
   vs_leg_treatment *treatments;   /**< applied in order, none by default */
 
-  unsigned compartments_per_segment; /**< n, the 1D resolution (>= 1) */
+  unsigned compartments_per_segment; /**< n, the 1D resolution (>= 1):
+                                       cells per stretch of the fitted mesh
+                                       (default 2) */
   double wall_stiffness_scale;    /**< multiplies every segment's K */
   double arterial_pressure_mmhg;  /**< mean arterial pressure at the heart */
   double heart_height_cm;         /**< standing height of the heart */
@@ -424,15 +439,22 @@ vs_leg_connection *vs_leg_find_connection(vs_leg *leg, const char *name);
  *  same numbers). */
 #define VS_LEG_STABILITY_LIMIT_DETECTION 1
 
-/** BDF order limit of a leg cut into two or more compartments per segment
- *  (a case's solver.max_order, when the file does not set it). A segment's
- *  valve drives its closing with the whole segment's viscous drop (valve.h,
- *  station), so the loop valve - short link - small compartment stiffens
- *  as n grows; orders 3 to 5 then crawl there even with stability limit
- *  detection (n = 8: more than 5 minutes), order 2 does not (n = 8: 25 700
- *  steps, 0.6 s). At n = 2 and 4 both cost the same; at n = 1 order 5
- *  takes half the steps, so it keeps CVODE's default. */
-#define VS_LEG_FINE_MAX_ORDER 2
+/** BDF order limit of a leg run (a case's solver.max_order, when the file
+ *  does not set it). A segment's valve drives its closing with the whole
+ *  segment's viscous drop (valve.h, station) across its short end cell, so
+ *  the loop valve - short link - small compartment is stiff; orders 3 to 5
+ *  crawl there even with stability limit detection (more than 30 million
+ *  steps at n = 2), order 2 does not. */
+#define VS_LEG_MAX_ORDER 2
+
+/** The fitted mesh (see the top of this file): each end cell is this
+ *  fraction of its segment at n = 1, ... */
+#define VS_LEG_MESH_END 0.05
+/** ... each junction's cell this fraction, ... */
+#define VS_LEG_MESH_JOIN 0.03
+/** ... both shrinking as 1/n but not below this length of vein (nor
+ *  growing above their n = 1 fraction to reach it), cm. */
+#define VS_LEG_MESH_MIN_CELL_CM 0.5
 
 /** Absolute tolerance on valve openings in a leg run. A shut leg valve
  *  still has 1e-4 of its annulus open (leak floor): 1e-6 of opening is 1 %
@@ -456,8 +478,7 @@ double vs_leg_protocol_duration(const vs_leg_protocol *p);
 
 /** The solver options of a run of `leg` through `p`: CVODE's defaults
  *  with the protocol's length and output grid and the leg's step cap,
- *  stability limit detection, valve tolerance and (n >= 2) order limit
- *  above. A case file's solver keys override them one by one. */
+ *  stability limit detection, valve tolerance and order limit above. A case file's solver keys override them one by one. */
 vs_solver_options vs_leg_solver_options(const vs_leg *leg,
                                         const vs_leg_protocol *p);
 
@@ -465,6 +486,13 @@ vs_solver_options vs_leg_solver_options(const vs_leg *leg,
  *  Valsalva and hyperaemia as waveforms), validated. */
 int vs_leg_build(const vs_leg *leg, const vs_leg_protocol *protocol,
                  vs_network **net, char *msg, size_t msglen);
+
+/** The cells of segment `s` of `leg`: fills edges[0 .. min(cells, cap-1)]
+ *  with their edges as fractions of its length (0 distal, 1 proximal) and
+ *  returns the number of cells, compartment k lying between edges[k-1] and
+ *  edges[k]. Call it with cap 0 to learn the number. */
+unsigned vs_leg_segment_mesh(const vs_leg *leg, const vs_leg_segment *s,
+                             double *edges, unsigned cap);
 
 /** Name of compartment k (1-based, 1 = distal) of a segment. */
 void vs_leg_compartment_name(const char *segment, unsigned k, char *out,

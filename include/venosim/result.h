@@ -110,6 +110,8 @@ typedef struct {
   size_t n_nodes;            /**< compartments, then pressure nodes */
   char **node_names;
   double *node_height_cm;    /**< standing height */
+  double *node_length_cm;    /**< length of vein a compartment stands for
+                                  (tube-law walls), else 0 */
   size_t n_links;
   char **link_names;
   char **link_from;          /**< node names; flow > 0 from -> to */
@@ -124,6 +126,7 @@ typedef struct {
 int vs_result_network_alloc(vs_result_network *t, size_t n_nodes,
                             size_t n_links);
 void vs_result_network_clear(vs_result_network *t);
+
 
 typedef enum {
   VS_RUN_PENDING = 0,
@@ -163,6 +166,12 @@ typedef struct {
   size_t n_metrics;
   double *metrics;        /**< aligned with the metric table (NaN: n/a) */
 } vs_run_result;
+
+/** Fills r->topology from the network the run is built from (what
+ *  vs_run_batch and vs_integrate do when it is empty). Out of memory
+ *  leaves it empty, which a run does not need: VS_OK or VS_ENOMEM. */
+int vs_result_describe_network(vs_run_result *r,
+                               const struct vs_network *net);
 
 /** Zero-initialised result with the given name (copied). */
 int vs_result_create(vs_run_result **r, const char *name);
