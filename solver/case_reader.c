@@ -1804,6 +1804,9 @@ int vs_case_load_edited(const char *text, size_t len, const char *display_name,
     cval *atol_valve =
         &solver->kids[vs_schema_find(solver->sub, "atol_valve")];
     if (!atol_valve->from_file) atol_valve->num = VS_LEG_ATOL_VALVE;
+    cval *nlcc =
+        &solver->kids[vs_schema_find(solver->sub, "nonlin_conv_coef")];
+    if (!nlcc->from_file) nlcc->num = VS_LEG_NONLIN_CONV_COEF;
   }
   if ((rc = check_arms(&r, &root, arm, cs))) goto done;
   if (kid(&root, "leg")->given) {

@@ -141,6 +141,11 @@ static const vs_schema_key solver_keys[] = {
      .range = VS_RANGE_CC, .min = 0, .max = 1e6,
      .desc = "most steps between two Jacobian evaluations (0: automatic, "
              "10 with valves, CVODE's 51 without)"},
+    {.key = "nonlin_conv_coef", .type = VS_ST_NUMBER, .unit = "1",
+     .dflt = VS_DEFAULT_MODEL, .bind = VS_BIND_SOLVER_NONLIN_CONV_COEF,
+     .range = VS_RANGE_CC, .min = 0, .max = 1,
+     .desc = "safety factor of the Newton iteration's convergence test (0: "
+             "CVODE's 0.1; leg runs 0.01)"},
     {0}};
 
 static const vs_schema_key wall_keys[] = {
@@ -886,6 +891,7 @@ double vs_schema_default_number(const vs_schema_key *k) {
   case VS_BIND_SOLVER_DENSE_MAX_STATES: return (double)o.dense_max_states;
   case VS_BIND_SOLVER_STAB_LIM_DET: return o.stability_limit_detection;
   case VS_BIND_SOLVER_JAC_EVAL_STEPS: return (double)o.jac_eval_steps;
+  case VS_BIND_SOLVER_NONLIN_CONV_COEF: return o.nonlin_conv_coef;
   case VS_BIND_WALL_M: return w.m;
   case VS_BIND_WALL_N: return w.n;
   case VS_BIND_STENOSIS_KT: return s.kt;
@@ -948,6 +954,7 @@ int vs_schema_solver_set(vs_solver_options *o, const vs_schema_key *k,
   case VS_BIND_SOLVER_DENSE_MAX_STATES: o->dense_max_states = (long)x; break;
   case VS_BIND_SOLVER_STAB_LIM_DET: o->stability_limit_detection = x != 0; break;
   case VS_BIND_SOLVER_JAC_EVAL_STEPS: o->jac_eval_steps = (long)x; break;
+  case VS_BIND_SOLVER_NONLIN_CONV_COEF: o->nonlin_conv_coef = x; break;
   default: return VS_EINVAL;
   }
   return VS_OK;

@@ -68,6 +68,8 @@ int vs_solver_options_validate(const vs_solver_options *o, char *msg,
              "unknown linear solver");
   VS_REQUIRE(o->dense_max_states > 0, "dense_max_states must be > 0");
   VS_REQUIRE(o->jac_eval_steps >= 0, "jac_eval_steps must be >= 0");
+  VS_REQUIRE(o->nonlin_conv_coef >= 0 && o->nonlin_conv_coef <= 1,
+             "nonlin_conv_coef must be in [0, 1]");
 #undef VS_REQUIRE
   return VS_OK;
 }
@@ -449,6 +451,8 @@ int vs_integrate(const vs_system *sys, const vs_solver_options *opt,
   if (opt->stability_limit_detection)
     VS_CV_CALL(CVodeSetStabLimDet(mem, SUNTRUE));
   VS_CV_CALL(CVodeSetMaxNumSteps(mem, opt->max_steps));
+  if (opt->nonlin_conv_coef > 0)
+    VS_CV_CALL(CVodeSetNonlinConvCoef(mem, opt->nonlin_conv_coef));
   if (opt->max_step_s > 0) VS_CV_CALL(CVodeSetMaxStep(mem, opt->max_step_s));
   if (opt->initial_step_s > 0)
     VS_CV_CALL(CVodeSetInitStep(mem, opt->initial_step_s));

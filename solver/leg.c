@@ -129,6 +129,7 @@ vs_solver_options vs_leg_solver_options(const vs_leg *leg,
   o.max_step_s = VS_LEG_MAX_STEP_S;
   o.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
   o.atol_valve = VS_LEG_ATOL_VALVE;
+  o.nonlin_conv_coef = VS_LEG_NONLIN_CONV_COEF;
   o.max_order = VS_LEG_MAX_ORDER;
   return o;
 }

@@ -463,6 +463,17 @@ vs_leg_connection *vs_leg_find_connection(vs_leg *leg, const char *name);
  *  the same (within 6e-5 relative). */
 #define VS_LEG_ATOL_VALVE 1e-5
 
+/** Newton convergence factor of a leg run (CVODE's nlscoef; its default
+ *  is 0.1). The fitted mesh's short cells beside long ones make modes of
+ *  a microsecond; with the Newton iteration stopped at CVODE's default
+ *  accuracy, what it leaves rings in them from step to step: a sinus and
+ *  the tibial cell it drains into swapped 24 mL/s every microsecond
+ *  (a cycle of two steps, repeating to the last digit), and 5 of 72 runs
+ *  of a grid of leaky valves (Mrg 0.1 to 0.6, n = 1, 2, 4) crawled for
+ *  more than 20 s, one to 5.6 million steps. At 0.01 none does, and the
+ *  default leg takes fewer steps. */
+#define VS_LEG_NONLIN_CONV_COEF 0.01
+
 /** The default protocol. */
 vs_leg_protocol vs_leg_protocol_default(void);
 /** Checks it; 0 or VS_EINVAL with the reason. */

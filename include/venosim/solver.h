@@ -68,6 +68,10 @@ typedef struct {
                                0: automatic, VS_JAC_EVAL_STEPS_VALVES for a
                                network with valves, CVODE's own default
                                (51) otherwise */
+  double nonlin_conv_coef; /**< CVODE's safety factor on the Newton
+                                iteration's convergence test, (0, 1];
+                                0: CVODE's 0.1. Leg runs take
+                                VS_LEG_NONLIN_CONV_COEF (leg.h) */
 } vs_solver_options;
 
 /** Automatic Jacobian age limit of a network with valves, in steps. A
@@ -82,7 +86,8 @@ typedef struct {
 
 /** Defaults: t_end 10 s, output 0.01 s, rtol 1e-6, atol 1e-6 mL,
  *  1e-6 mL/s and 1e-6 (valve opening), max_step 0.05 s, order 5, 100000 steps, AUTO with dense up to
- *  100 states, no stability limit detection, automatic Jacobian age. */
+ *  100 states, no stability limit detection, automatic Jacobian age,
+ *  CVODE's Newton convergence test. */
 vs_solver_options vs_solver_options_default(void);
 /** Checks ranges; 0 or VS_EINVAL with the offending option in msg. */
 int vs_solver_options_validate(const vs_solver_options *o, char *msg,
