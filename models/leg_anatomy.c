@@ -16,6 +16,13 @@
  * an input, scaled together by wall_stiffness_scale. Small calf veins and
  * sinuses buckle easily: their collapse stiffness Kc is lower than Kd.
  *
+ * Foot pump. Weight bearing squeezes the plantar plexus (Uhl and Gillot:
+ * the plantar veins, not a venous sole, are the foot's reservoir); no
+ * pressure on those veins is published. plantar_pressure_mmhg is
+ * calibrated to the healthy ambulatory pressure on the fitted mesh (leg.h):
+ * 160 mmHg walks to 27.7 mmHg; from 140 to 200 mmHg the answer moves less
+ * than 1 mmHg, below 130 mmHg it climbs towards 35 mmHg.
+ *
  * Microvascular beds share the resting inflow of one leg, 350 +/- 141
  * mL/min (5.8 mL/s; Ultrasound Med Biol 1986), between foot, calf, skin and
  * thigh; the calf takes about 1.4 mL/s (PHYSICS.md section 2). */
@@ -189,7 +196,7 @@ int vs_leg_default(vs_leg *leg) {
   leg->calf_tissue_supine_mmhg = 5.0;    /* resting intramuscular [check] */
   leg->calf_tissue_standing_mmhg = 8.0;   /* rises standing [check] */
   leg->pump_pressure_mmhg = 150.0;       /* soleus 181 +/- 69 (Ballard) */
-  leg->plantar_pressure_mmhg = 160.0;    /* weight bearing on the sole; calibrated */
+  leg->plantar_pressure_mmhg = 160.0;    /* weight bearing; calibrated (above) */
   leg->pump_duty = 0.4;                  /* late stance */
   leg->pump_rise_s = 0.1;
   leg->exercise_flow_factor = 3.0;       /* walking hyperaemia */

@@ -59,9 +59,11 @@
  * as 1/n, down to VS_LEG_MESH_MIN_CELL_CM of vein. Why: with equal cells a
  * junction is tied to a cell's mean pressure, and half a cell away from
  * where it joins; in the calf veins, whose top collapses standing after a
- * contraction, that error is first order in the cell length (AVP 25.3,
- * 28.9, 30.7, 31.9 ... 34.7 mmHg at n = 1, 2, 4, 8 ... 128). On the fitted
- * mesh the key measurements move less than 1 % from n to 2n from n = 1.
+ * contraction, that error was first order in the cell length (AVP 25.3,
+ * 28.9, 30.7, 31.9 ... 34.7 mmHg at n = 1, 2, 4, 8 ... 128 on equal
+ * cells). On the fitted mesh the validated measurements move less than
+ * 1 % from n = 2 to 4 (AVP 27.35, 27.70, 27.80, 27.75 mmHg at n = 1, 2,
+ * 4, 8); validate_leg checks it at the default n = 2.
  *
  * Naming. Compartment k (1 = distal) of segment S is "S_k". The valve on
  * the link out of the proximal end of a segment is named in its table;
