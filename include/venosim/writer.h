@@ -22,7 +22,8 @@
  *     events                    compound {time_s, kind, message}
  *     solver_stats              attributes: CVODE counters, wall time
  *     network/                  what the network joins (result.h): node_name,
- *                               node_height_cm, link_name, link_from,
+ *                               node_height_cm, node_length_cm,
+ *                               link_name, link_from,
  *                               link_to, link_diameter_cm, link_n_parallel,
  *                               link_valve
  *   /summary/                   one 1D dataset per column, one row per run,

@@ -204,6 +204,15 @@ def test_demo(venosim, tmp):
               lumen[1] < lumen[3] < lumen[4] < lumen[5], str(lumen))
         check("stockings lower the transmural AVP",
               s["offload_avp_transmural"][6] < -10, str(s["offload_avp_transmural"][()]))
+        # The fitted mesh's cells, as the file keeps them: each segment's
+        # compartments add up to its length (the tibial veins, 35 cm).
+        g = f["runs/healthy/network"]
+        nodes = [n.decode() if isinstance(n, bytes) else n for n in g["node_name"][()]]
+        length = g["node_length_cm"][()]
+        tibial = [length[i] for i, n in enumerate(nodes) if re.fullmatch(r"tibial_\d+", n)]
+        check("the file keeps each compartment's length of vein",
+              len(tibial) > 2 and abs(sum(tibial) - 35.0) < 1e-9
+              and g["node_length_cm"].attrs["unit"] in (b"cm", "cm"), str(tibial))
     check("demo prints a table", "avp_ankle" in r.stdout and "stent_16" in r.stdout)
     check("demo prints the offloading", "offloading" in r.stdout)
 
