@@ -195,6 +195,15 @@ def test_figures(tool, grid, rnd, tmp, arms=None, palma=None):
                   all("occluded" in t for t in texts), str(texts))
             check("leg diagram: the Palma graft drawn in the treated run only",
                   "palma graft" not in texts[0] and "palma graft" in texts[1], str(texts))
+    # The teaching figure's site pressure is the metrics' own: the ankle's
+    # cells weighed by their lengths, averaged over the last five steps.
+    results_file = tool.Results(grid)
+    run = results_file.run("plots-0000")
+    t0, t1 = run.phase("walking_last5")
+    window = (run.time >= t0 - 1e-9) & (run.time <= t1 + 1e-9)
+    avp = float(run.segment_mean("gsv_ankle")[window].mean())
+    check("site pressure: the length-weighted mean the metrics take",
+          abs(avp - run.metric("avp_ankle")) < 1e-9 * abs(avp), f"{avp} vs {run.metric('avp_ankle')}")
     fig = render(tool, tmp, "leg diagram", ["leg", grid, "--runs", "plots-0000,plots-0003",
                                             "--time", "170"])
     if fig:
