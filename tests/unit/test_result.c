@@ -355,12 +355,8 @@ static void integrate_spilled_leg(void **state) {
   vs_leg_protocol p = vs_leg_protocol_default();
   assert_int_equal(vs_leg_default(&leg), VS_OK);
   if (vs_leg_build(&leg, &p, &net, msg, sizeof msg)) fail_msg("leg: %s", msg);
+  vs_solver_options o = vs_leg_solver_options(&leg, &p);
   vs_leg_clear(&leg);
-  vs_solver_options o = vs_solver_options_default();
-  o.t_end_s = vs_leg_protocol_duration(&p);
-  o.output_dt_s = p.output_dt_s;
-  o.max_step_s = VS_LEG_MAX_STEP_S;
-  o.stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
   integrate_and_measure(net, &o);
   vs_network_free(&net);
 }

@@ -383,12 +383,8 @@ static vs_network *leg_network(int scale, vs_solver_options *o) {
     fprintf(stderr, "venosim-bench: leg: %s\n", msg);
     exit(1);
   }
+  *o = vs_leg_solver_options(&leg, &p);
   vs_leg_clear(&leg);
-  *o = vs_solver_options_default();
-  o->t_end_s = vs_leg_protocol_duration(&p);
-  o->output_dt_s = p.output_dt_s;
-  o->max_step_s = VS_LEG_MAX_STEP_S;
-  o->stability_limit_detection = VS_LEG_STABILITY_LIMIT_DETECTION;
   return net;
 }
 
