@@ -392,22 +392,26 @@ static const vs_leg_segment *segment_named(const vs_leg *leg,
   return NULL;
 }
 
-/* Where other veins join segment s, as sorted fractions of its length; a
- * new array (NULL with *count 0 when there are none or memory ran out). */
+/* Where other veins join segment s, as sorted fractions of its length, in
+ * a new array of *count (NULL: out of memory; s is one of the leg's
+ * segments, so the array is never empty-sized). */
 static double *junctions(const vs_leg *leg, const vs_leg_segment *s,
                          size_t *count) {
-  size_t cap = 2 * leg->n_connections + leg->n_segments, n = 0;
-  double *at = cap ? malloc(cap * sizeof *at) : NULL;
-  for (size_t i = 0; at && i < leg->n_connections; ++i) {
+  size_t n = 0;
+  double *at = malloc((2 * leg->n_connections + leg->n_segments + 1) *
+                      sizeof *at);
+  *count = 0;
+  if (!at) return NULL;
+  for (size_t i = 0; i < leg->n_connections; ++i) {
     const vs_leg_connection *c = &leg->connections[i];
     if (strcmp(c->from, s->name) == 0) at[n++] = c->from_at;
     if (strcmp(c->to, s->name) == 0) at[n++] = c->to_at;
   }
-  for (size_t i = 0; at && i < leg->n_segments; ++i)
+  for (size_t i = 0; i < leg->n_segments; ++i)
     if (strcmp(leg->segments[i].drains_to, s->name) == 0)
       at[n++] = leg->segments[i].drains_at;
-  if (at) qsort(at, n, sizeof *at, cmp_double);
-  *count = at ? n : 0;
+  qsort(at, n, sizeof *at, cmp_double);
+  *count = n;
   return at;
 }
 
@@ -427,6 +431,7 @@ unsigned vs_leg_segment_mesh(const vs_leg *leg, const vs_leg_segment *s,
   double j = fmax(VS_LEG_MESH_JOIN / n, fmin(VS_LEG_MESH_JOIN, floor_frac));
   size_t n_join = 0;
   double *join = junctions(leg, s, &n_join);
+  if (!join) return 0;
   double last = e, top = 1.0 - e;
   put_edge(edges, cap, &m, 0.0);
   put_edge(edges, cap, &m, e);
@@ -452,8 +457,11 @@ unsigned vs_leg_segment_mesh(const vs_leg *leg, const vs_leg_segment *s,
 static double *segment_edges(const vs_leg *leg, const vs_leg_segment *s,
                              unsigned *cells) {
   *cells = vs_leg_segment_mesh(leg, s, NULL, 0);
-  double *edges = malloc((*cells + 1) * sizeof *edges);
-  if (edges) vs_leg_segment_mesh(leg, s, edges, *cells + 1);
+  double *edges = *cells ? malloc((*cells + 1) * sizeof *edges) : NULL;
+  if (edges && vs_leg_segment_mesh(leg, s, edges, *cells + 1) != *cells) {
+    free(edges);
+    edges = NULL;
+  }
   return edges;
 }
 

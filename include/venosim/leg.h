@@ -503,7 +503,8 @@ int vs_leg_build(const vs_leg *leg, const vs_leg_protocol *protocol,
 /** The cells of segment `s` of `leg`: fills edges[0 .. min(cells, cap-1)]
  *  with their edges as fractions of its length (0 distal, 1 proximal) and
  *  returns the number of cells, compartment k lying between edges[k-1] and
- *  edges[k]. Call it with cap 0 to learn the number. */
+ *  edges[k]. Call it with cap 0 to learn the number; 0 means it ran out
+ *  of memory. */
 unsigned vs_leg_segment_mesh(const vs_leg *leg, const vs_leg_segment *s,
                              double *edges, unsigned cap);
 
