@@ -119,10 +119,8 @@ static int site_load(const run_view *v, site *s, const vs_series *ser) {
   for (size_t k = 0; rc == 0 && k < v->n; ++k) s->sum[k] = 0.0;
   for (size_t i = 0; rc == 0 && i < s->n; ++i) {
     rc = vs_result_read_column(v->r, ser, s->cols[i], col) ? -1 : 0;
-    if (rc == 0 && s->w)
-      for (size_t k = 0; k < v->n; ++k) s->sum[k] += s->w[i] * col[k];
-    else
-      for (size_t k = 0; rc == 0 && k < v->n; ++k) s->sum[k] += col[k];
+    double wi = s->w ? s->w[i] : 1.0; /* times 1 is exact: a plain sum */
+    for (size_t k = 0; rc == 0 && k < v->n; ++k) s->sum[k] += wi * col[k];
   }
   free(col);
   return rc;
