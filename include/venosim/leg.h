@@ -438,7 +438,10 @@ vs_leg_connection *vs_leg_find_connection(vs_leg *leg, const char *name);
  *  steps, 23 000 with detection; n = 16, 277 000 and 119 000 (max_order 2
  *  does better still there, 23 000). Detection lowers the order instead.
  *  With one compartment per segment it never acts (the same steps, the
- *  same numbers). */
+ *  same numbers). Those figures are of the equal-cell mesh; leg runs now
+ *  stop at order 2 (VS_LEG_MAX_ORDER), where CVODE's detection does not
+ *  act (it watches orders 3 and up): it stays on for a case file that
+ *  raises solver.max_order. */
 #define VS_LEG_STABILITY_LIMIT_DETECTION 1
 
 /** BDF order limit of a leg run (a case's solver.max_order, when the file
