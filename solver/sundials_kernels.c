@@ -4,7 +4,8 @@
  * Debian's SUNDIALS 6.4.1 packages are compiled without optimisation (-O0;
  * objdump shows every operand going through the stack), so the library's
  * vector operations and dense LU cost several times what they should: for
- * the 34 states of the default leg they took more than half of a run. These
+ * the default leg on one compartment per segment (34 states) they took
+ * more than half of a run. These
  * are the same algorithms, compiled with venosim's flags and installed
  * through SUNDIALS' documented extension points (operation tables, a custom
  * SUNLinearSolver). Each does the same floating-point operations in the
@@ -22,8 +23,8 @@
  * Debian's SUNDIALS 6.4.1 packages are compiled without optimisation (-O0:
  * every operand goes through the stack), so its serial vector operations
  * cost some 20 instructions per element, and CVODE calls them dozens of
- * times per step: for the 34 states of the leg they took more time than
- * the model. The operations below, compiled with venosim, replace them in
+ * times per step: for the leg on one compartment per segment (34 states)
+ * they took more time than the model. The operations below, compiled with venosim, replace them in
  * the vectors' operation tables (CVODE's work vectors are clones of y and
  * inherit its table). Each performs the same floating-point operations in
  * the same order as the library's, special cases included, so the results
@@ -179,12 +180,13 @@ void vs_kernels_vector_ops(N_Vector v) {
 
 /* ---- dense LU -------------------------------------------------------------
  * SUNDIALS' dense LU solver and matrix come from the same unoptimised build:
- * for the 34 states of the leg, factoring and solving took 40 % of the run.
+ * for the leg on one compartment per segment (34 states), factoring and
+ * solving took 40 % of the run.
  * venosim's own dense LU replaces SUNLinSol_Dense: the library's algorithm
  * (LU with partial pivoting by columns, denseGETRF and denseGETRS) with one
  * addition, it skips the rows where a column of the factors is zero at
  * either end. The Jacobian of a network is sparse (116 non-zeros of
- * 34 x 34 for the leg) and its LU factors stay far from full, so the
+ * 34 x 34 for that leg) and its LU factors stay far from full, so the
  * factorisation and each solve visit much less than the whole matrix,
  * while choosing the same pivots and rounding every non-zero exactly as
  * the library does (a skipped term is x - 0 * y = x). The matrix's zero,

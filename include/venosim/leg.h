@@ -463,9 +463,9 @@ vs_leg_connection *vs_leg_find_connection(vs_leg *leg, const char *name);
 
 /** Absolute tolerance on valve openings in a leg run. A shut leg valve
  *  still has 1e-4 of its annulus open (leak floor): 1e-6 of opening is 1 %
- *  of that, tighter than anything measured needs. 1e-5 takes 9,680 steps
- *  instead of 11,400 for the healthy leg, with every printed measurement
- *  the same (within 6e-5 relative). */
+ *  of that, tighter than anything measured needs. 1e-5 took 9,680 steps
+ *  instead of 11,400 for the healthy leg on one compartment per segment,
+ *  with every printed measurement the same (within 6e-5 relative). */
 #define VS_LEG_ATOL_VALVE 1e-5
 
 /** Newton convergence factor of a leg run (CVODE's nlscoef; its default
